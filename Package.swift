@@ -1,0 +1,53 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "BitDrizzle",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "drizzle", targets: ["drizzle"]),
+        .executable(name: "drizzle-keys", targets: ["drizzle-keys"]),
+        .library(name: "DrizzleCore", targets: ["DrizzleCore"]),
+        .library(name: "DrizzleCrypto", targets: ["DrizzleCrypto"]),
+        .library(name: "DrizzleConfig", targets: ["DrizzleConfig"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(
+            url: "https://github.com/apple/swift-configuration", from: "1.4.0",
+            traits: [.defaults, "YAML", "CommandLineArguments"]),
+    ],
+    targets: [
+        .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
+        .target(name: "DrizzleCore", swiftSettings: strict),
+        .target(name: "DrizzleCrypto", dependencies: ["CSodium", "DrizzleCore"], swiftSettings: strict),
+        .target(
+            name: "DrizzleConfig",
+            dependencies: [.product(name: "Configuration", package: "swift-configuration")],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "drizzle",
+            dependencies: [
+                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "drizzle-keys",
+            dependencies: [
+                "DrizzleCore", "DrizzleCrypto",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict),
+        .testTarget(name: "DrizzleCoreTests", dependencies: ["DrizzleCore", "DrizzleCrypto"], swiftSettings: strict),
+        .testTarget(name: "DrizzleCryptoTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
+        .testTarget(name: "DrizzleConfigTests", dependencies: ["DrizzleConfig"], swiftSettings: strict),
+        .testTarget(name: "DrizzleToolTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,47 @@
+/// Appends big-endian integers and raw bytes to a growing buffer.
+///
+/// Every wire structure of BitDrizzle is written through this type, so all of them share one
+/// byte order (network order, big-endian) and one notion of length prefixes.
+public struct ByteWriter: Sendable {
+    /// The bytes written so far.
+    public private(set) var bytes: [UInt8]
+
+    /// Creates an empty writer that reserves `capacity` bytes up front.
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    /// The number of bytes written so far.
+    public var count: Int { bytes.count }
+
+    public mutating func write(_ value: UInt8) { bytes.append(value) }
+
+    public mutating func write(_ value: UInt16) { append(bigEndian: value) }
+
+    public mutating func write(_ value: UInt32) { append(bigEndian: value) }
+
+    public mutating func write(_ value: UInt64) { append(bigEndian: value) }
+
+    public mutating func write(_ value: Int64) { append(bigEndian: UInt64(bitPattern: value)) }
+
+    public mutating func write<Bytes: Sequence<UInt8>>(bytes more: Bytes) { bytes.append(contentsOf: more) }
+
+    /// Overwrites a big-endian `UInt32` already written at `offset` (used for length fields
+    /// known only once the rest is written). `offset` must lie inside what was written.
+    public mutating func patch(_ value: UInt32, at offset: Int) {
+        precondition(offset >= 0 && offset + 4 <= bytes.count, "patch outside written bytes")
+        bytes[offset] = UInt8(truncatingIfNeeded: value >> 24)
+        bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)
+        bytes[offset + 2] = UInt8(truncatingIfNeeded: value >> 8)
+        bytes[offset + 3] = UInt8(truncatingIfNeeded: value)
+    }
+
+    private mutating func append<T: FixedWidthInteger>(bigEndian value: T) {
+        var shift = T.bitWidth - 8
+        while shift >= 0 {
+            bytes.append(UInt8(truncatingIfNeeded: value >> shift))
+            shift -= 8
+        }
+    }
+}

@@ -1,0 +1,369 @@
+public import DrizzleCore
+import Foundation
+
+/// A cluster's key folder (default `keys/`): the CA, the trust bundle, the revocation list and
+/// every certificate issued. `drizzle-keys` is a thin shell over this type; multi mode issues its
+/// development keys through it too.
+///
+/// Layout (docs/keys.md): `ca.key` `ca.crt` (the current CA), `bundle.crt` (every trusted CA),
+/// `revoked.crl`, `authorities/<id>.key|.crt` (earlier CAs), `nodes/<name>.key|.crt` (current
+/// key and certificate of each node), `issued/<serial>.crt` (every certificate ever issued).
+public struct KeyStore: Sendable {
+    public let directory: String
+    private let suite = SodiumSuite()
+
+    public init(directory: String) {
+        self.directory = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+    }
+
+    // MARK: Paths
+
+    public var caKeyPath: String { "\(directory)/ca.key" }
+    public var caCertificatePath: String { "\(directory)/ca.crt" }
+    public var bundlePath: String { "\(directory)/bundle.crt" }
+    public var revocationListPath: String { "\(directory)/revoked.crl" }
+    public func keyPath(of name: String) -> String { "\(directory)/nodes/\(name).key" }
+    public func certificatePath(of name: String) -> String { "\(directory)/nodes/\(name).crt" }
+    private var issuedDirectory: String { "\(directory)/issued" }
+    private var authoritiesDirectory: String { "\(directory)/authorities" }
+    private func issuedPath(serial: UInt64) -> String { "\(issuedDirectory)/\(Self.serialText(serial)).crt" }
+
+    /// A serial as 16 upper-case hex digits.
+    public static func serialText(_ serial: UInt64) -> String { KeyID(serial).description }
+
+    // MARK: Errors
+
+    /// Why a key-folder operation failed; each description is one line saying what to do.
+    public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
+        case key(KeyFiles.Failure)
+        case authorityExists(String)
+        case noAuthority(String)
+        case invalidName(String)
+        case nameExists(String, path: String)
+        case unknownName(String, folder: String)
+        case unknownTarget(String)
+        case unknownAuthority(String)
+        case retiringCurrentAuthority(String)
+        case invalidDuration
+        case refused(String)
+
+        public var description: String {
+            switch self {
+            case .key(let failure): failure.description
+            case .authorityExists(let path):
+                "\(path) already exists (use `drizzle-keys ca --rotate` to add a new CA to the bundle)"
+            case .noAuthority(let folder): "no CA in \(folder) (run `drizzle-keys ca` first, or pass --keys-dir)"
+            case .invalidName(let name):
+                "invalid name '\(name)': use 1 to 64 characters from A-Z a-z 0-9 . _ - (and not 'ca')"
+            case .nameExists(let name, let path):
+                "a key for '\(name)' exists at \(path) (use `drizzle-keys rotate \(name)`, or --force to overwrite)"
+            case .unknownName(let name, let folder):
+                "no node named '\(name)' in \(folder) (see `drizzle-keys list`)"
+            case .unknownTarget(let target):
+                "'\(target)' is neither an issued node name nor a serial in the key folder (see `drizzle-keys list`)"
+            case .unknownAuthority(let id): "no earlier CA with id \(id) in the bundle (see `drizzle-keys ca --list`)"
+            case .retiringCurrentAuthority(let id):
+                "CA \(id) is the current CA; rotate first (`drizzle-keys ca --rotate`), then retire the old one"
+            case .invalidDuration: "duration must be positive"
+            case .refused(let reason): reason
+            }
+        }
+    }
+
+    // MARK: Certificate authority
+
+    /// Creates the cluster CA: `ca.key` (0600), `ca.crt`, a bundle holding it, and an empty
+    /// revocation list (version 1). Refuses when a CA exists.
+    @discardableResult
+    public func createAuthority(name: String = "drizzle-ca", durationSeconds: Int64, now: Int64) throws(Failure)
+        -> Certificate
+    {
+        guard durationSeconds > 0 else { throw .invalidDuration }
+        guard Certificate.isValidName(name) else { throw .invalidName(name) }
+        if SecureFile.exists(caKeyPath) { throw .authorityExists(caKeyPath) }
+        try makeFolders()
+        let key = SigningKey.generate()
+        let certificate = selfSigned(key: key, name: name, durationSeconds: durationSeconds, now: now)
+        try wrap { () throws(KeyFiles.Failure) in
+            try KeyFiles.saveSecretKey(key, to: caKeyPath, replace: false)
+            try KeyFiles.saveCertificates([certificate], to: caCertificatePath, replace: true)
+            try KeyFiles.saveCertificates([certificate], to: bundlePath, replace: true)
+        }
+        var list = RevocationList(version: 1, issuedAt: now, issuer: certificate.issuer)
+        list.sign(with: key)
+        try wrap { () throws(KeyFiles.Failure) in try KeyFiles.saveRevocationList(list, to: revocationListPath) }
+        return certificate
+    }
+
+    /// Makes a new CA current. The previous one moves to `authorities/` and stays in the bundle
+    /// (certificates it issued stay valid) until `retireAuthority`. The revocation list is re-signed
+    /// by the new CA with its version increased.
+    public func rotateAuthority(durationSeconds: Int64, now: Int64) throws(Failure) -> (
+        current: Certificate, previous: Certificate
+    ) {
+        guard durationSeconds > 0 else { throw .invalidDuration }
+        let (oldKey, oldCertificate) = try authority()
+        let bundle = try trustedAuthorities()
+        try makeFolders()
+        let previousKeyPath = "\(authoritiesDirectory)/\(oldCertificate.issuer).key"
+        try wrap { () throws(KeyFiles.Failure) in
+            try KeyFiles.saveSecretKey(oldKey, to: previousKeyPath, replace: true)
+            try KeyFiles.saveCertificates(
+                [oldCertificate], to: "\(authoritiesDirectory)/\(oldCertificate.issuer).crt", replace: true)
+        }
+        let key = SigningKey.generate()
+        let certificate = selfSigned(key: key, name: oldCertificate.name, durationSeconds: durationSeconds, now: now)
+        var list = try revocationList()
+        list.version += 1
+        list.issuedAt = now
+        list.issuer = certificate.issuer
+        list.sign(with: key)
+        try wrap { () throws(KeyFiles.Failure) in
+            try KeyFiles.saveCertificates(bundle + [certificate], to: bundlePath, replace: true)
+            try KeyFiles.saveSecretKey(key, to: caKeyPath, replace: true)
+            try KeyFiles.saveCertificates([certificate], to: caCertificatePath, replace: true)
+            try KeyFiles.saveRevocationList(list, to: revocationListPath)
+        }
+        return (certificate, oldCertificate)
+    }
+
+    /// Removes an earlier CA from the bundle: certificates it issued are no longer trusted.
+    /// Its key is kept as `authorities/<id>.key.retired`.
+    public func retireAuthority(_ idText: String) throws(Failure) -> Certificate {
+        let (_, current) = try authority()
+        guard let id = KeyID(hex: idText) else { throw .unknownAuthority(idText) }
+        if id == current.issuer { throw .retiringCurrentAuthority(idText) }
+        var bundle = try trustedAuthorities()
+        guard let retired = bundle.first(where: { $0.issuer == id }) else { throw .unknownAuthority(idText) }
+        bundle.removeAll { $0.issuer == id }
+        try wrap { () throws(KeyFiles.Failure) in try KeyFiles.saveCertificates(bundle, to: bundlePath, replace: true) }
+        let keyPath = "\(authoritiesDirectory)/\(id).key"
+        if SecureFile.exists(keyPath) {
+            do { try SecureFile.move(keyPath, to: keyPath + ".retired") } catch { throw .key(.file(error)) }
+        }
+        return retired
+    }
+
+    /// The current CA's key and certificate.
+    public func authority() throws(Failure) -> (key: SigningKey, certificate: Certificate) {
+        guard SecureFile.exists(caKeyPath) else { throw .noAuthority(directory) }
+        return try wrap { () throws(KeyFiles.Failure) in
+            let key = try KeyFiles.loadSecretKey(caKeyPath)
+            let certificate = try KeyFiles.loadCertificate(caCertificatePath)
+            guard certificate.publicKey == key.publicKey else {
+                throw .damaged(caCertificatePath, reason: "the CA certificate does not belong to \(caKeyPath)")
+            }
+            return (key, certificate)
+        }
+    }
+
+    /// Every CA in the trust bundle.
+    public func trustedAuthorities() throws(Failure) -> [Certificate] {
+        guard SecureFile.exists(bundlePath) else { throw .noAuthority(directory) }
+        return try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificates(bundlePath) }
+    }
+
+    /// The current revocation list.
+    public func revocationList() throws(Failure) -> RevocationList {
+        guard SecureFile.exists(revocationListPath) else { throw .noAuthority(directory) }
+        return try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadRevocationList(revocationListPath) }
+    }
+
+    /// A trust store over the bundle and the revocation list, as a node loads it.
+    public func trustStore() throws(Failure) -> TrustStore {
+        let authorities = try trustedAuthorities()
+        let list = try revocationList()
+        do {
+            return try TrustStore(authorities: authorities, revocations: list, suite: suite)
+        } catch {
+            throw .refused("\(bundlePath) or \(revocationListPath): \(error.description)")
+        }
+    }
+
+    // MARK: Node certificates
+
+    /// What `issue` and `rotate` produced.
+    public struct Issued: Sendable {
+        public var certificate: Certificate
+        public var nodeID: NodeID
+        public var certificatePath: String
+        /// Where the secret key was written; `nil` when only a public key was signed.
+        public var keyPath: String?
+        /// True when the requested duration was cut to the CA's own expiry.
+        public var clampedToAuthority: Bool
+    }
+
+    /// Issues a certificate for `name`: generates a key pair (or signs `publicKey`), writes
+    /// `nodes/<name>.key` (0600, atomically, refused when present unless `force`) and
+    /// `nodes/<name>.crt`, and records the certificate under `issued/`.
+    public func issue(
+        name: String, durationSeconds: Int64, addresses: [String] = [], publicKey: PublicKey? = nil,
+        force: Bool = false, now: Int64
+    ) throws(Failure) -> Issued {
+        guard Certificate.isValidName(name), name != "ca" else { throw .invalidName(name) }
+        guard durationSeconds > 0 else { throw .invalidDuration }
+        let (caKey, caCertificate) = try authority()
+        if !force {
+            for path in [keyPath(of: name), certificatePath(of: name)] where SecureFile.exists(path) {
+                throw .nameExists(name, path: path)
+            }
+        }
+        try makeFolders()
+        let key = publicKey == nil ? SigningKey.generate() : nil
+        guard let subjectKey = publicKey ?? key?.publicKey else { throw .refused("no public key to certify") }
+        let wanted = now.addingReportingOverflow(durationSeconds)
+        let notAfter = wanted.overflow ? caCertificate.notAfter : min(wanted.partialValue, caCertificate.notAfter)
+        var certificate = Certificate(
+            kind: .node, serial: try freshSerial(), name: name, publicKey: subjectKey, notBefore: now,
+            notAfter: notAfter, issuer: caCertificate.issuer, addresses: addresses)
+        certificate.sign(with: caKey)
+        try wrap { () throws(KeyFiles.Failure) in
+            if let key { try KeyFiles.saveSecretKey(key, to: keyPath(of: name), replace: force) }
+            try KeyFiles.saveCertificates([certificate], to: certificatePath(of: name), replace: true)
+            try KeyFiles.saveCertificates([certificate], to: issuedPath(serial: certificate.serial), replace: false)
+        }
+        return Issued(
+            certificate: certificate, nodeID: suite.nodeID(of: subjectKey), certificatePath: certificatePath(of: name),
+            keyPath: key == nil ? nil : keyPath(of: name), clampedToAuthority: notAfter != wanted.partialValue)
+    }
+
+    /// Issues `name` a fresh key and certificate with a new serial, replacing its current files.
+    /// The previous certificate stays valid until revoked (`revoke <serial>`).
+    public func rotate(name: String, durationSeconds: Int64, now: Int64) throws(Failure) -> (
+        issued: Issued, previous: Certificate
+    ) {
+        guard Certificate.isValidName(name), name != "ca" else { throw .invalidName(name) }
+        guard SecureFile.exists(certificatePath(of: name)) else { throw .unknownName(name, folder: directory) }
+        let previous = try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificate(certificatePath(of: name)) }
+        let issued = try issue(
+            name: name, durationSeconds: durationSeconds, addresses: previous.addresses, force: true, now: now)
+        return (issued, previous)
+    }
+
+    /// Revokes by serial (16 hex digits: that certificate) or by name (every certificate issued
+    /// to that name, and their keys). Writes the revocation list with its version increased.
+    public func revoke(_ target: String, now: Int64) throws(Failure) -> (list: RevocationList, revoked: [Certificate]) {
+        let (caKey, caCertificate) = try authority()
+        let all = try issuedCertificates()
+        let matching: [Certificate]
+        if let serial = KeyID(hex: target)?.value, let certificate = all.first(where: { $0.serial == serial }) {
+            matching = [certificate]
+        } else {
+            matching = all.filter { $0.name == target }
+        }
+        guard !matching.isEmpty else { throw .unknownTarget(target) }
+        var list = try revocationList()
+        list.version += 1
+        list.issuedAt = now
+        list.issuer = caCertificate.issuer
+        list.serials.formUnion(matching.map(\.serial))
+        if KeyID(hex: target) == nil { list.publicKeys.formUnion(matching.map(\.publicKey)) }
+        list.sign(with: caKey)
+        try wrap { () throws(KeyFiles.Failure) in try KeyFiles.saveRevocationList(list, to: revocationListPath) }
+        return (list, matching)
+    }
+
+    /// Every certificate recorded under `issued/`, oldest first.
+    public func issuedCertificates() throws(Failure) -> [Certificate] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: issuedDirectory)) ?? []
+        var certificates: [Certificate] = []
+        for file in names.sorted() where file.hasSuffix(".crt") {
+            let path = "\(issuedDirectory)/\(file)"
+            certificates.append(try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificate(path) })
+        }
+        return certificates.sorted { ($0.notBefore, $0.serial) < ($1.notBefore, $1.serial) }
+    }
+
+    // MARK: Status
+
+    /// Where a certificate stands.
+    public enum Status: String, Sendable, Equatable {
+        case valid
+        case expiring
+        case expired
+        case revoked
+        case notYetValid = "not-yet-valid"
+        case untrusted
+        case badSignature = "bad-signature"
+    }
+
+    /// One row of `drizzle-keys list`.
+    public struct Entry: Sendable {
+        public var certificate: Certificate
+        public var nodeID: NodeID
+        public var status: Status
+    }
+
+    /// How long before expiry a certificate counts as expiring.
+    public static let expiringWindowSeconds: Int64 = 30 * 86_400
+
+    /// The standing of `certificate` against the bundle and revocation list at `now` (seconds).
+    public func status(of certificate: Certificate, now: Int64) throws(Failure) -> Status {
+        status(of: certificate, in: try trustStore(), now: now)
+    }
+
+    /// Every issued certificate with its status.
+    public func inventory(now: Int64) throws(Failure) -> [Entry] {
+        let store = try trustStore()
+        return try issuedCertificates().map { certificate in
+            Entry(
+                certificate: certificate, nodeID: suite.nodeID(of: certificate.publicKey),
+                status: status(of: certificate, in: store, now: now))
+        }
+    }
+
+    private func status(of certificate: Certificate, in store: TrustStore, now: Int64) -> Status {
+        switch store.check(certificate, at: Instant(unixSeconds: now), suite: suite) {
+        case .none: certificate.notAfter - now <= Self.expiringWindowSeconds ? .expiring : .valid
+        case .expired: .expired
+        case .notYetValid: .notYetValid
+        case .revoked: .revoked
+        case .untrustedIssuer: .untrusted
+        default: .badSignature
+        }
+    }
+
+    /// A node's key and current certificate, checked to belong together.
+    public func identity(of name: String) throws(Failure) -> (key: SigningKey, certificate: Certificate) {
+        guard SecureFile.exists(keyPath(of: name)) else { throw .unknownName(name, folder: directory) }
+        return try wrap { () throws(KeyFiles.Failure) in
+            let key = try KeyFiles.loadSecretKey(keyPath(of: name))
+            let certificate = try KeyFiles.loadCertificate(certificatePath(of: name))
+            guard certificate.publicKey == key.publicKey else {
+                throw .damaged(certificatePath(of: name), reason: "certificate does not belong to \(keyPath(of: name))")
+            }
+            return (key, certificate)
+        }
+    }
+
+    /// The ring id of a public key.
+    public func nodeID(of key: PublicKey) -> NodeID { suite.nodeID(of: key) }
+
+    // MARK: Helpers
+
+    private func selfSigned(key: SigningKey, name: String, durationSeconds: Int64, now: Int64) -> Certificate {
+        let (end, overflow) = now.addingReportingOverflow(durationSeconds)
+        var certificate = Certificate(
+            kind: .authority, serial: SecureRandom.nonZeroUInt64(), name: name, publicKey: key.publicKey,
+            notBefore: now, notAfter: overflow ? .max : end, issuer: suite.keyID(of: key.publicKey))
+        certificate.sign(with: key)
+        return certificate
+    }
+
+    private func freshSerial() throws(Failure) -> UInt64 {
+        while true {
+            let serial = SecureRandom.nonZeroUInt64()
+            if !SecureFile.exists(issuedPath(serial: serial)) { return serial }
+        }
+    }
+
+    private func makeFolders() throws(Failure) {
+        for folder in [directory, "\(directory)/nodes", issuedDirectory, authoritiesDirectory] {
+            do { try SecureFile.makeDirectory(folder) } catch { throw .key(.file(error)) }
+        }
+    }
+
+    private func wrap<T>(_ body: () throws(KeyFiles.Failure) -> T) throws(Failure) -> T {
+        do { return try body() } catch { throw .key(error) }
+    }
+}
