@@ -118,10 +118,15 @@ private struct Layer {
         }
     }
 
-    /// The value this layer holds for `key`, as written, for an error message.
-    func writtenValue(forKey key: String) -> String {
+    /// The value this layer holds for `key`, as written, for an error message. `looksRight` says
+    /// whether a single value's text would have been accepted; a file value that fails only because
+    /// YAML reads it as a string (`size: "3"`) is pointed out as quoted.
+    func writtenValue(forKey key: String, looksRight: (String) -> Bool) -> String {
         let absoluteKey = AbsoluteConfigKey(ConfigKey(key))
         if case .string(let text)? = (try? provider.value(forKey: absoluteKey, type: .string))?.value?.content {
+            if case .file = kind, looksRight(text) {
+                return "\"\(text)\" in quotes"
+            }
             return "\"\(text)\""
         }
         if case .stringArray(let items)? = (try? provider.value(forKey: absoluteKey, type: .stringArray))?.value?
@@ -145,7 +150,7 @@ private struct LayeredReader: SettingVisitor {
 
     mutating func visit(_ key: String, _ value: inout Int, in bounds: ClosedRange<Int>) throws(ConfigurationError) {
         let read = reader.int(forKey: ConfigKey(key), default: value)
-        let origin = try resolve(key, expected: "an integer")
+        let origin = try resolve(key, expected: "an integer") { Int($0) != nil }
         guard bounds.contains(read) else {
             let allowed =
                 bounds.upperBound == Int.max
@@ -158,7 +163,7 @@ private struct LayeredReader: SettingVisitor {
 
     mutating func visit(_ key: String, _ value: inout String, _ rule: TextRule) throws(ConfigurationError) {
         let read = reader.string(forKey: ConfigKey(key), default: value)
-        let origin = try resolve(key, expected: "a string")
+        let origin = try resolve(key, expected: "a string") { _ in false }
         if let problem = rule.violation(of: read) {
             throw .invalidValue(key: key, origin: origin, problem: problem)
         }
@@ -167,7 +172,7 @@ private struct LayeredReader: SettingVisitor {
 
     mutating func visit(_ key: String, _ value: inout [String], each rule: TextRule) throws(ConfigurationError) {
         let read = reader.stringArray(forKey: ConfigKey(key), default: value).filter { !$0.isEmpty }
-        let origin = try resolve(key, expected: "a list such as [a, b]")
+        let origin = try resolve(key, expected: "a list such as [a, b]") { _ in false }
         for element in read {
             if let problem = rule.violation(of: element) {
                 throw .invalidValue(key: key, origin: origin, problem: "each element \(problem)")
@@ -178,7 +183,7 @@ private struct LayeredReader: SettingVisitor {
 
     mutating func visit(_ key: String, _ value: inout Bool) throws(ConfigurationError) {
         let read = reader.bool(forKey: ConfigKey(key), default: value)
-        _ = try resolve(key, expected: "true or false")
+        _ = try resolve(key, expected: "true or false") { Bool($0) != nil }
         value = read
     }
 
@@ -187,7 +192,7 @@ private struct LayeredReader: SettingVisitor {
     ) throws(ConfigurationError) where Choice.RawValue == String {
         let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
         let read = reader.string(forKey: ConfigKey(key), default: value.rawValue)
-        let origin = try resolve(key, expected: "one of \(allowed)")
+        let origin = try resolve(key, expected: "one of \(allowed)") { _ in false }
         guard let choice = Choice(rawValue: read) else {
             throw .invalidValue(key: key, origin: origin, problem: "must be one of \(allowed), found \"\(read)\"")
         }
@@ -197,8 +202,9 @@ private struct LayeredReader: SettingVisitor {
     /// Finds which layer supplied the value just read for `key`, from the access event the reader
     /// reported: the providers are asked in order and the last one asked decided. A provider that
     /// failed to convert its value to the key's type becomes a ``ConfigurationError/wrongType``.
-    private mutating func resolve(_ key: String, expected: String) throws(ConfigurationError)
-        -> ConfigurationError.Origin
+    private mutating func resolve(
+        _ key: String, expected: String, looksRight: (String) -> Bool
+    ) throws(ConfigurationError) -> ConfigurationError.Origin
     {
         let setting = Setting.byKey[key] ?? Setting(key: key, kind: .text(.any))
         var origin = ConfigurationError.Origin.builtInDefault
@@ -209,7 +215,7 @@ private struct LayeredReader: SettingVisitor {
             case .failure:
                 throw .wrongType(
                     key: key, origin: layer.origin(of: setting), expected: expected,
-                    found: layer.writtenValue(forKey: key))
+                    found: layer.writtenValue(forKey: key, looksRight: looksRight))
             case .success(let lookup):
                 if lookup.value != nil { origin = layer.origin(of: setting) }
             }

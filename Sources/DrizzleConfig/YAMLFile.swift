@@ -148,11 +148,24 @@ private final class KeyRecorder: Sendable {
     var recorded: [String] { keys.withLock { $0 } }
 }
 
-/// The first line of an error's description, without a trailing colon or full stop. Parser
-/// errors (Yams) put a source excerpt on the following lines.
+/// An error's description on one line. Parser errors from Yams span several lines: position and
+/// context, the problem, then the offending source line with a caret under it (or a `Context:`
+/// block); the source excerpt is dropped and the rest joined with "; ".
 func oneLine(_ error: any Error) -> String {
-    let text = String(describing: error)
-    var line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? text
-    while let last = line.last, last == ":" || last == "." || last == " " { line.removeLast() }
-    return line
+    var lines = String(describing: error).split(whereSeparator: \.isNewline).map(String.init)
+    if let last = lines.last, last.contains("^"), last.allSatisfy({ $0 == "^" || $0.isWhitespace }) {
+        lines.removeLast(min(2, lines.count))
+    }
+    if let context = lines.firstIndex(of: "Context:") {
+        lines.removeSubrange(context...)
+    }
+    return
+        lines
+        .map { line in
+            var line = line.trimmingCharacters(in: .whitespaces).replacing(": error: ", with: ": ")
+            while let last = line.last, last == ":" || last == "." { line.removeLast() }
+            return line
+        }
+        .filter { !$0.isEmpty }
+        .joined(separator: "; ")
 }

@@ -118,7 +118,7 @@ public struct EnvelopeSealer<Signer: MessageSigner>: Sendable {
             writer.write(bytes: frame.body)
         }
         nextSequence &+= 1
-        var bytes = writer.bytes
+        var bytes = writer.finish()
         let signature = bytes.withUnsafeBytes { signer.signature(of: $0) }
         bytes.append(contentsOf: signature)
         return bytes

@@ -12,6 +12,9 @@ public struct ByteWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
+    /// Hands over the bytes written, without copying them.
+    public consuming func finish() -> [UInt8] { bytes }
+
     /// The number of bytes written so far.
     public var count: Int { bytes.count }
 

@@ -1,0 +1,22 @@
+import ArgumentParser
+import Foundation
+
+/// Prints `message` as one line on standard error, prefixed `drizzle-keys: error: `, and ends the
+/// command with a non-zero exit status. Every refusal of every subcommand goes through here.
+func exitWithError(_ message: String) throws(ExitCode) -> Never {
+    let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    FileHandle.standardError.write(Data("drizzle-keys: error: \(oneLine)\n".utf8))
+    throw ExitCode.failure
+}
+
+/// Runs a library call; when it throws, prints the error's one-line description with
+/// `exitWithError(_:)` (library errors are typed enums whose `description` says what to do).
+func orExit<T>(_ body: () throws -> T) throws(ExitCode) -> T {
+    do {
+        return try body()
+    } catch let code as ExitCode {
+        throw code
+    } catch {
+        try exitWithError(String(describing: error))
+    }
+}

@@ -1,0 +1,32 @@
+import ArgumentParser
+import DrizzleCrypto
+
+extension DrizzleKeys {
+    /// `drizzle-keys revoke <name|serial>`: adds certificates to the signed revocation list.
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke one certificate (by serial) or every certificate and key of a node (by name).",
+            discussion: "Writes revoked.crl with a higher version; give it to any node and it spreads to all.")
+
+        @OptionGroup var options: KeyFolderOptions
+
+        @Argument(help: ArgumentHelp("A serial (16 hex digits) or a node name.", valueName: "name|serial"))
+        var target: String
+
+        func run() throws {
+            let store = options.store
+            let now = unixNow()
+            let (list, revoked) = try orExit { try store.revoke(target, now: now) }
+            for certificate in revoked {
+                print("Revoked \(certificate.name) serial \(KeyStore.serialText(certificate.serial))")
+            }
+            let keys = list.publicKeys.count
+            print(
+                fieldsText([
+                    ("revocation list", "\(store.revocationListPath) version \(list.version)"),
+                    ("revoked", "\(list.serials.count) serial\(list.serials.count == 1 ? "" : "s"), \(keys) key\(keys == 1 ? "" : "s")"),
+                ]))
+            print("Give \(store.revocationListPath) to any node; it spreads to the others.")
+        }
+    }
+}

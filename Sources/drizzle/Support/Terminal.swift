@@ -1,0 +1,44 @@
+import Synchronization
+import DrizzleCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Progress for long runs: shown on standard error when it is a terminal, silent when piped.
+final class Progress: Sendable {
+    let total: Int
+    let isVisible: Bool
+    private let counter = Mutex(0)
+
+    init(total: Int) {
+        self.total = total
+        isVisible = isatty(STDERR_FILENO) == 1
+    }
+
+    /// Announces the next step.
+    func step(_ label: String) {
+        let index = counter.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        guard isVisible else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K[\(index)/\(total)] \(label)…".utf8))
+    }
+
+    /// Clears the progress line.
+    func finish() {
+        guard isVisible else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+/// The wall clock as the core's `Instant` (the shell reads clocks; the core never does).
+enum WallClock {
+    static func now() -> Instant {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Instant(nanoseconds: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
+    }
+}
