@@ -67,7 +67,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
         case .unknownKey(let path, let key, nil):
             "\(path): \(key): unknown key (remove it; docs/configuration.md lists every key)"
         case .sectionNotMapping(let path, let section):
-            "\(path): \(section): expected a section of keys, found a single value (indent the section's keys under \(section):)"
+            "\(path): \(section): expected a section of keys, found a single value "
+                + "(indent the section's keys under \(section):)"
         case .wrongType(let key, let origin, let expected, let found):
             "\(origin): \(key): expected \(expected), found \(found) (\(origin.remedy))"
         case .invalidValue(let key, let origin, let problem):

@@ -24,7 +24,8 @@ public struct ConfigurationSource: Sendable {
         ConfigurationSource(
             filePath: filePath,
             environment: ProcessInfo.processInfo.environment,
-            arguments: Array(CommandLine.arguments.dropFirst()))
+            arguments: Array(CommandLine.arguments.dropFirst())
+        )
     }
 
     /// Splits command-line arguments (without the program name) into the configuration flags with

@@ -26,7 +26,8 @@ extension DrizzleConfiguration {
         var loader = LayeredReader(
             reader: ConfigReader(providers: layers.map(\.provider), accessReporter: recorder),
             recorder: recorder,
-            layers: layers)
+            layers: layers
+        )
         var configuration = DrizzleConfiguration.defaults
         try configuration.visitSettings(&loader)
         try configuration.checkCombinations(origins: loader.origins)
@@ -45,24 +46,31 @@ extension DrizzleConfiguration {
         where base > 65535 - lastNode {
             let (blamed, origin) = blame("net.size", key)
             throw .invalidValue(
-                key: blamed, origin: origin,
-                problem: "net.size \(net.size) nodes from \(key) \(base) need ports up to \(base + lastNode), beyond 65535")
+                key: blamed,
+                origin: origin,
+                problem: "\(net.size) nodes (net.size) from \(key) \(base) need ports up to \(base + lastNode), "
+                    + "beyond 65535"
+            )
         }
         let peerPorts = node.peerBasePort...(node.peerBasePort + lastNode)
         let localPorts = node.localBasePort...(node.localBasePort + lastNode)
         if peerPorts.overlaps(localPorts) {
             let (blamed, origin) = blame("node.local_base_port", "node.peer_base_port", "net.size")
             throw .invalidValue(
-                key: blamed, origin: origin,
+                key: blamed,
+                origin: origin,
                 problem: "local ports \(localPorts.lowerBound)...\(localPorts.upperBound) overlap peer ports "
-                    + "\(peerPorts.lowerBound)...\(peerPorts.upperBound)")
+                    + "\(peerPorts.lowerBound)...\(peerPorts.upperBound)"
+            )
         }
         if membership.probeTimeoutMilliseconds > membership.probeIntervalMilliseconds {
             let (blamed, origin) = blame("membership.probe_timeout_ms", "membership.probe_interval_ms")
             throw .invalidValue(
-                key: blamed, origin: origin,
+                key: blamed,
+                origin: origin,
                 problem: "membership.probe_timeout_ms \(membership.probeTimeoutMilliseconds) must not exceed "
-                    + "membership.probe_interval_ms \(membership.probeIntervalMilliseconds)")
+                    + "membership.probe_interval_ms \(membership.probeIntervalMilliseconds)"
+            )
         }
     }
 }
@@ -188,7 +196,8 @@ private struct LayeredReader: SettingVisitor {
     }
 
     mutating func visit<Choice: RawRepresentable & CaseIterable>(
-        _ key: String, _ value: inout Choice
+        _ key: String,
+        _ value: inout Choice
     ) throws(ConfigurationError) where Choice.RawValue == String {
         let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
         let read = reader.string(forKey: ConfigKey(key), default: value.rawValue)
@@ -203,9 +212,10 @@ private struct LayeredReader: SettingVisitor {
     /// reported: the providers are asked in order and the last one asked decided. A provider that
     /// failed to convert its value to the key's type becomes a ``ConfigurationError/wrongType``.
     private mutating func resolve(
-        _ key: String, expected: String, looksRight: (String) -> Bool
-    ) throws(ConfigurationError) -> ConfigurationError.Origin
-    {
+        _ key: String,
+        expected: String,
+        looksRight: (String) -> Bool
+    ) throws(ConfigurationError) -> ConfigurationError.Origin {
         let setting = Setting.byKey[key] ?? Setting(key: key, kind: .text(.any))
         var origin = ConfigurationError.Origin.builtInDefault
         let results = recorder.takeEvent(forKey: key)?.providerResults ?? []
@@ -214,8 +224,11 @@ private struct LayeredReader: SettingVisitor {
             switch decisive.result {
             case .failure:
                 throw .wrongType(
-                    key: key, origin: layer.origin(of: setting), expected: expected,
-                    found: layer.writtenValue(forKey: key, looksRight: looksRight))
+                    key: key,
+                    origin: layer.origin(of: setting),
+                    expected: expected,
+                    found: layer.writtenValue(forKey: key, looksRight: looksRight)
+                )
             case .success(let lookup):
                 if lookup.value != nil { origin = layer.origin(of: setting) }
             }

@@ -28,8 +28,15 @@ public struct DrizzleConfiguration: Sendable, Equatable {
 
     /// Creates a configuration from its sections.
     public init(
-        node: Node, net: Net, data: Data, keys: Keys, gossip: Gossip, membership: Membership, size: Size,
-        clock: Clock, metrics: Metrics
+        node: Node,
+        net: Net,
+        data: Data,
+        keys: Keys,
+        gossip: Gossip,
+        membership: Membership,
+        size: Size,
+        clock: Clock,
+        metrics: Metrics
     ) {
         self.node = node
         self.net = net
@@ -67,8 +74,8 @@ public struct DrizzleConfiguration: Sendable, Equatable {
 
     /// `net.*`: how many nodes and how to find them.
     public struct Net: Sendable, Equatable {
-        /// `net.size`, the original's net_size: nodes started by `MM` / `drizzle cluster`. At least 1,
-        /// and the last node's ports must stay within 65535.
+        /// `net.size`, the original's net_size: nodes started by `MM` / `drizzle cluster`.
+        /// 1...65535, and the last node's ports must stay within 65535.
         public var size: Int
         /// `net.seeds`: entry nodes (`host:port`) for `FN`/`JN`; empty means scan the peer port range
         /// on ``scanHosts``.
@@ -88,7 +95,7 @@ public struct DrizzleConfiguration: Sendable, Equatable {
     public struct Data: Sendable, Equatable {
         /// `data.file`, the original's default file for `W[L|N]`. Not empty.
         public var file: String
-        /// `data.piece_size`, the original's piece size in bytes. At least 1.
+        /// `data.piece_size`, the original's piece size in bytes. 1...16777216 (16 MiB).
         public var pieceSize: Int
         /// `data.test_key`, the original's test_key: the default key for `R`/`D`. 32 hex digits.
         public var testKey: String
@@ -111,7 +118,7 @@ public struct DrizzleConfiguration: Sendable, Equatable {
     public struct Keys: Sendable, Equatable {
         /// `keys.dir`: the node key, certificate and trust bundle. Not empty.
         public var directory: String
-        /// `keys.replay_window`: datagrams remembered per sender. At least 1.
+        /// `keys.replay_window`: datagrams remembered per sender. 1...1048576.
         public var replayWindow: Int
 
         /// Creates the `keys` section.
@@ -153,7 +160,7 @@ public struct DrizzleConfiguration: Sendable, Equatable {
             case log2
         }
 
-        /// `gossip.interval_ms`: the gossip round period. At least 1.
+        /// `gossip.interval_ms`: the gossip round period. 1...86400000 (one day).
         public var intervalMilliseconds: Int
         /// `gossip.fanout`: peers contacted per round. At least 1.
         public var fanout: Int
@@ -168,16 +175,23 @@ public struct DrizzleConfiguration: Sendable, Equatable {
         public var mode: Mode
         /// `gossip.transmit_limit`.
         public var transmitLimit: TransmitLimit
-        /// `gossip.retransmit_mult`: the multiplier in ``transmitLimit``. At least 1.
+        /// `gossip.retransmit_mult`: the multiplier in ``transmitLimit``. 1...1000.
         public var retransmitMultiplier: Int
         /// `gossip.anti_entropy_interval_ms`: period of a full state exchange with one random peer.
-        /// At least 1.
+        /// 1...86400000.
         public var antiEntropyIntervalMilliseconds: Int
 
         /// Creates the `gossip` section.
         public init(
-            intervalMilliseconds: Int, fanout: Int, maxDatagramBytes: Int, variant: Variant, k: Int, mode: Mode,
-            transmitLimit: TransmitLimit, retransmitMultiplier: Int, antiEntropyIntervalMilliseconds: Int
+            intervalMilliseconds: Int,
+            fanout: Int,
+            maxDatagramBytes: Int,
+            variant: Variant,
+            k: Int,
+            mode: Mode,
+            transmitLimit: TransmitLimit,
+            retransmitMultiplier: Int,
+            antiEntropyIntervalMilliseconds: Int
         ) {
             self.intervalMilliseconds = intervalMilliseconds
             self.fanout = fanout
@@ -193,24 +207,29 @@ public struct DrizzleConfiguration: Sendable, Equatable {
 
     /// `membership.*`: SWIM probing and suspicion, with Lifeguard.
     public struct Membership: Sendable, Equatable {
-        /// `membership.probe_interval_ms`: one member is probed per interval. At least 1.
+        /// `membership.probe_interval_ms`: one member is probed per interval.
+        /// 1...86400000.
         public var probeIntervalMilliseconds: Int
-        /// `membership.probe_timeout_ms`: wait for a direct ack before asking others. At least 1 and
+        /// `membership.probe_timeout_ms`: wait for a direct ack before asking others. 1...86400000 and
         /// not more than ``probeIntervalMilliseconds``.
         public var probeTimeoutMilliseconds: Int
         /// `membership.indirect_checks`: members asked to probe indirectly; 0 means direct probes only.
         public var indirectChecks: Int
-        /// `membership.suspicion_mult`: scales how long a suspect has to refute. At least 1.
+        /// `membership.suspicion_mult`: scales how long a suspect has to refute. 1...1000.
         public var suspicionMultiplier: Int
-        /// `membership.dead_reap_ms`: how long a dead member is remembered. At least 1.
+        /// `membership.dead_reap_ms`: how long a dead member is remembered. 1...86400000.
         public var deadReapMilliseconds: Int
         /// `membership.lifeguard`: local health awareness and dynamic suspicion timeouts.
         public var lifeguard: Bool
 
         /// Creates the `membership` section.
         public init(
-            probeIntervalMilliseconds: Int, probeTimeoutMilliseconds: Int, indirectChecks: Int,
-            suspicionMultiplier: Int, deadReapMilliseconds: Int, lifeguard: Bool
+            probeIntervalMilliseconds: Int,
+            probeTimeoutMilliseconds: Int,
+            indirectChecks: Int,
+            suspicionMultiplier: Int,
+            deadReapMilliseconds: Int,
+            lifeguard: Bool
         ) {
             self.probeIntervalMilliseconds = probeIntervalMilliseconds
             self.probeTimeoutMilliseconds = probeTimeoutMilliseconds
@@ -233,9 +252,9 @@ public struct DrizzleConfiguration: Sendable, Equatable {
 
         /// `size.algorithm`.
         public var algorithm: Algorithm
-        /// `size.epoch_cycles`: gossip cycles per estimation epoch. At least 1.
+        /// `size.epoch_cycles`: gossip cycles per estimation epoch. 1...1000000.
         public var epochCycles: Int
-        /// `size.instances`: concurrent estimation instances whose answers are averaged. At least 1.
+        /// `size.instances`: concurrent estimation instances whose answers are averaged. 1...1000.
         public var instances: Int
 
         /// Creates the `size` section.
@@ -259,6 +278,7 @@ public struct DrizzleConfiguration: Sendable, Equatable {
         }
 
         /// `clock.offset_ms`: artificial offset added to this node's clock.
+        /// -86400000...86400000 (one day either way).
         public var offsetMilliseconds: Int
         /// `clock.drift_ppm`: artificial drift in parts per million. -1000000...1000000.
         public var driftPPM: Int
@@ -292,17 +312,34 @@ extension DrizzleConfiguration {
         node: Node(host: "127.0.0.1", peerBasePort: 40000, localBasePort: 50000, advertise: ""),
         net: Net(size: 24, seeds: [], scanHosts: ["127.0.0.1"]),
         data: Data(
-            file: "test_file.txt", pieceSize: 256, testKey: "8F3A9C1D2B4E6F708192A3B4C5D6E7F8", replicas: 3,
-            directory: "data/"),
+            file: "test_file.txt",
+            pieceSize: 256,
+            testKey: "8F3A9C1D2B4E6F708192A3B4C5D6E7F8",
+            replicas: 3,
+            directory: "data/"
+        ),
         keys: Keys(directory: "keys/", replayWindow: 1024),
         gossip: Gossip(
-            intervalMilliseconds: 200, fanout: 3, maxDatagramBytes: 1200, variant: .feedbackCounter, k: 3,
-            mode: .pushPull, transmitLimit: .memberlist, retransmitMultiplier: 4,
-            antiEntropyIntervalMilliseconds: 10000),
+            intervalMilliseconds: 200,
+            fanout: 3,
+            maxDatagramBytes: 1200,
+            variant: .feedbackCounter,
+            k: 3,
+            mode: .pushPull,
+            transmitLimit: .memberlist,
+            retransmitMultiplier: 4,
+            antiEntropyIntervalMilliseconds: 10000
+        ),
         membership: Membership(
-            probeIntervalMilliseconds: 1000, probeTimeoutMilliseconds: 500, indirectChecks: 3, suspicionMultiplier: 4,
-            deadReapMilliseconds: 30000, lifeguard: true),
+            probeIntervalMilliseconds: 1000,
+            probeTimeoutMilliseconds: 500,
+            indirectChecks: 3,
+            suspicionMultiplier: 4,
+            deadReapMilliseconds: 30000,
+            lifeguard: true
+        ),
         size: Size(algorithm: .pushPull, epochCycles: 30, instances: 1),
         clock: Clock(offsetMilliseconds: 0, driftPPM: 0, sync: .average),
-        metrics: Metrics(listen: ""))
+        metrics: Metrics(listen: "")
+    )
 }

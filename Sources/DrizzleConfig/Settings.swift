@@ -46,12 +46,18 @@ protocol SettingVisitor {
     mutating func visit(_ key: String, _ value: inout [String], each rule: TextRule) throws(Failure)
     mutating func visit(_ key: String, _ value: inout Bool) throws(Failure)
     mutating func visit<Choice: RawRepresentable & CaseIterable>(
-        _ key: String, _ value: inout Choice
+        _ key: String,
+        _ value: inout Choice
     ) throws(Failure) where Choice.RawValue == String
 }
 
 /// `lower...Int.max`.
 private func atLeast(_ lower: Int) -> ClosedRange<Int> { lower...Int.max }
+
+/// Upper bounds that keep durations and products computed from settings (nanoseconds, transmit
+/// limits, suspicion timeouts) far from overflowing `Int`.
+private let oneDay = 86_400_000
+private let mebibytes16 = 16 * 1024 * 1024
 
 extension DrizzleConfiguration {
     /// Presents every setting to `visitor`, in the order of `config/default.yaml`. Adding a setting
@@ -62,41 +68,41 @@ extension DrizzleConfiguration {
         try visitor.visit("node.local_base_port", &node.localBasePort, in: 1...65535)
         try visitor.visit("node.advertise", &node.advertise, .hostPortOrEmpty)
 
-        try visitor.visit("net.size", &net.size, in: atLeast(1))
+        try visitor.visit("net.size", &net.size, in: 1...65535)
         try visitor.visit("net.seeds", &net.seeds, each: .hostPort)
         try visitor.visit("net.scan_hosts", &net.scanHosts, each: .nonEmpty)
 
         try visitor.visit("data.file", &data.file, .nonEmpty)
-        try visitor.visit("data.piece_size", &data.pieceSize, in: atLeast(1))
+        try visitor.visit("data.piece_size", &data.pieceSize, in: 1...mebibytes16)
         try visitor.visit("data.test_key", &data.testKey, .hexDigits(32))
         try visitor.visit("data.replicas", &data.replicas, in: atLeast(1))
         try visitor.visit("data.dir", &data.directory, .nonEmpty)
 
         try visitor.visit("keys.dir", &keys.directory, .nonEmpty)
-        try visitor.visit("keys.replay_window", &keys.replayWindow, in: atLeast(1))
+        try visitor.visit("keys.replay_window", &keys.replayWindow, in: 1...1_048_576)
 
-        try visitor.visit("gossip.interval_ms", &gossip.intervalMilliseconds, in: atLeast(1))
+        try visitor.visit("gossip.interval_ms", &gossip.intervalMilliseconds, in: 1...oneDay)
         try visitor.visit("gossip.fanout", &gossip.fanout, in: atLeast(1))
         try visitor.visit("gossip.max_datagram_bytes", &gossip.maxDatagramBytes, in: 256...65507)
         try visitor.visit("gossip.variant", &gossip.variant)
         try visitor.visit("gossip.k", &gossip.k, in: atLeast(1))
         try visitor.visit("gossip.mode", &gossip.mode)
         try visitor.visit("gossip.transmit_limit", &gossip.transmitLimit)
-        try visitor.visit("gossip.retransmit_mult", &gossip.retransmitMultiplier, in: atLeast(1))
-        try visitor.visit("gossip.anti_entropy_interval_ms", &gossip.antiEntropyIntervalMilliseconds, in: atLeast(1))
+        try visitor.visit("gossip.retransmit_mult", &gossip.retransmitMultiplier, in: 1...1000)
+        try visitor.visit("gossip.anti_entropy_interval_ms", &gossip.antiEntropyIntervalMilliseconds, in: 1...oneDay)
 
-        try visitor.visit("membership.probe_interval_ms", &membership.probeIntervalMilliseconds, in: atLeast(1))
-        try visitor.visit("membership.probe_timeout_ms", &membership.probeTimeoutMilliseconds, in: atLeast(1))
+        try visitor.visit("membership.probe_interval_ms", &membership.probeIntervalMilliseconds, in: 1...oneDay)
+        try visitor.visit("membership.probe_timeout_ms", &membership.probeTimeoutMilliseconds, in: 1...oneDay)
         try visitor.visit("membership.indirect_checks", &membership.indirectChecks, in: atLeast(0))
-        try visitor.visit("membership.suspicion_mult", &membership.suspicionMultiplier, in: atLeast(1))
-        try visitor.visit("membership.dead_reap_ms", &membership.deadReapMilliseconds, in: atLeast(1))
+        try visitor.visit("membership.suspicion_mult", &membership.suspicionMultiplier, in: 1...1000)
+        try visitor.visit("membership.dead_reap_ms", &membership.deadReapMilliseconds, in: 1...oneDay)
         try visitor.visit("membership.lifeguard", &membership.lifeguard)
 
         try visitor.visit("size.algorithm", &size.algorithm)
-        try visitor.visit("size.epoch_cycles", &size.epochCycles, in: atLeast(1))
-        try visitor.visit("size.instances", &size.instances, in: atLeast(1))
+        try visitor.visit("size.epoch_cycles", &size.epochCycles, in: 1...1_000_000)
+        try visitor.visit("size.instances", &size.instances, in: 1...1000)
 
-        try visitor.visit("clock.offset_ms", &clock.offsetMilliseconds, in: Int.min...Int.max)
+        try visitor.visit("clock.offset_ms", &clock.offsetMilliseconds, in: -oneDay...oneDay)
         try visitor.visit("clock.drift_ppm", &clock.driftPPM, in: -1_000_000...1_000_000)
         try visitor.visit("clock.sync", &clock.sync)
 
@@ -148,7 +154,10 @@ struct Setting: Sendable, Equatable {
     static let byKey: [String: Setting] = Dictionary(all.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
 
     /// The settings by flag name.
-    static let byFlag: [String: Setting] = Dictionary(all.map { ($0.flag, $0) }, uniquingKeysWith: { first, _ in first })
+    static let byFlag: [String: Setting] = Dictionary(
+        all.map { ($0.flag, $0) },
+        uniquingKeysWith: { first, _ in first }
+    )
 
     /// The section names, such as `node` and `gossip`.
     static let sections: Set<String> = Set(all.map(\.section))

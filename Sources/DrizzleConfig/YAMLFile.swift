@@ -26,7 +26,8 @@ struct YAMLFile: ConfigProvider {
             secretsSpecifier: .dynamic { key, _ in
                 keys.record(key)
                 return false
-            })
+            }
+        )
         let snapshot: YAMLSnapshot
         do {
             snapshot = try YAMLSnapshot(data: bytes.bytes, providerName: "YAMLFile[\(path)]", parsingOptions: options)
@@ -120,9 +121,10 @@ struct YAMLFile: ConfigProvider {
     func watchValue<Return: ~Copyable>(
         forKey key: AbsoluteConfigKey,
         type: ConfigType,
-        updatesHandler: nonisolated(nonsending) (
-            _ updates: ConfigUpdatesAsyncSequence<Result<LookupResult, any Error>, Never>
-        ) async throws -> Return
+        updatesHandler:
+            nonisolated(nonsending) (
+                _ updates: ConfigUpdatesAsyncSequence<Result<LookupResult, any Error>, Never>
+            ) async throws -> Return
     ) async throws -> Return {
         try await watchValueFromValue(forKey: key, type: type, updatesHandler: updatesHandler)
     }
@@ -130,7 +132,8 @@ struct YAMLFile: ConfigProvider {
     func snapshot() -> any ConfigSnapshot { contents }
 
     func watchSnapshot<Return: ~Copyable>(
-        updatesHandler: nonisolated(nonsending) (_ updates: ConfigUpdatesAsyncSequence<any ConfigSnapshot, Never>)
+        updatesHandler:
+            nonisolated(nonsending) (_ updates: ConfigUpdatesAsyncSequence<any ConfigSnapshot, Never>)
             async throws -> Return
     ) async throws -> Return {
         try await watchSnapshotFromSnapshot(updatesHandler: updatesHandler)

@@ -25,7 +25,8 @@ struct ErrorTests {
         #expect(
             message
                 == "\(path): gossip.fanout: expected an integer, found \"three\" "
-                + "(fix the value or remove the key to use the default)")
+                + "(fix the value or remove the key to use the default)"
+        )
     }
 
     @Test("a list where a single value belongs, and a value where a list belongs, are wrong types")
@@ -35,7 +36,8 @@ struct ErrorTests {
         let (seedsPath, seedsMessage) = try fileError("net:\n  seeds: 10.0.0.1:40000\n", name: "seeds.yaml")
         #expect(
             seedsMessage?.hasPrefix("\(seedsPath): net.seeds: expected a list such as [a, b], found \"10.0.0.1:40000\"")
-                == true)
+                == true
+        )
     }
 
     @Test("a wrong type in the environment names the variable and the key")
@@ -44,16 +46,22 @@ struct ErrorTests {
         #expect(
             error
                 == .wrongType(
-                    key: "net.size", origin: .environment("DRIZZLE_NET_SIZE"), expected: "an integer",
-                    found: "\"many\""))
+                    key: "net.size",
+                    origin: .environment("DRIZZLE_NET_SIZE"),
+                    expected: "an integer",
+                    found: "\"many\""
+                )
+        )
         #expect(
             error?.description
                 == "environment DRIZZLE_NET_SIZE: net.size: expected an integer, found \"many\" "
-                + "(fix the value or unset DRIZZLE_NET_SIZE)")
+                + "(fix the value or unset DRIZZLE_NET_SIZE)"
+        )
         #expect(
             loadError(ConfigurationSource(environment: ["DRIZZLE_MEMBERSHIP_LIFEGUARD": "maybe"]))?.description
                 == "environment DRIZZLE_MEMBERSHIP_LIFEGUARD: membership.lifeguard: expected true or false, "
-                + "found \"maybe\" (fix the value or unset DRIZZLE_MEMBERSHIP_LIFEGUARD)")
+                + "found \"maybe\" (fix the value or unset DRIZZLE_MEMBERSHIP_LIFEGUARD)"
+        )
     }
 
     @Test("a wrong type on a flag names the flag and the key")
@@ -61,28 +69,31 @@ struct ErrorTests {
         #expect(
             loadError(ConfigurationSource(arguments: ["--gossip-interval-ms", "fast"]))?.description
                 == "flag --gossip-interval-ms: gossip.interval_ms: expected an integer, found \"fast\" "
-                + "(fix the value given to --gossip-interval-ms or leave the flag out)")
+                + "(fix the value given to --gossip-interval-ms or leave the flag out)"
+        )
         #expect(
             loadError(ConfigurationSource(arguments: ["--net-size"]))?.description
                 == "flag --net-size: net.size: expected an integer, found no value "
-                + "(fix the value given to --net-size or leave the flag out)")
+                + "(fix the value given to --net-size or leave the flag out)"
+        )
     }
 
     @Test("a bad value that a higher layer overrides is not reported")
     func shadowedBadValueIsIgnored() throws {
         let path = try scratch.write("shadowed.yaml", "net:\n  size: lots\n")
         let loaded = try DrizzleConfiguration.load(
-            ConfigurationSource(filePath: path, environment: ["DRIZZLE_NET_SIZE": "6"]))
+            ConfigurationSource(filePath: path, environment: ["DRIZZLE_NET_SIZE": "6"])
+        )
         #expect(loaded.net.size == 6)
     }
 
     @Test(
         "an out-of-range value names the key, what is allowed and what was found",
         arguments: [
-            ("net:\n  size: 0\n", "net.size: must be at least 1, found 0"),
+            ("net:\n  size: 0\n", "net.size: must be between 1 and 65535, found 0"),
             ("node:\n  peer_base_port: 70000\n", "node.peer_base_port: must be between 1 and 65535, found 70000"),
             ("node:\n  local_base_port: 0\n", "node.local_base_port: must be between 1 and 65535, found 0"),
-            ("data:\n  piece_size: 0\n", "data.piece_size: must be at least 1, found 0"),
+            ("data:\n  piece_size: 0\n", "data.piece_size: must be between 1 and 16777216, found 0"),
             (
                 "gossip:\n  max_datagram_bytes: 100\n",
                 "gossip.max_datagram_bytes: must be between 256 and 65507, found 100"
@@ -111,10 +122,15 @@ struct ErrorTests {
                 "net.seeds: each element must be host:port with a port in 1...65535, found \"10.0.0.2\""
             ),
             (
+                "gossip:\n  interval_ms: 86400001\n",
+                "gossip.interval_ms: must be between 1 and 86400000, found 86400001"
+            ),
+            (
                 "clock:\n  drift_ppm: 2000000\n",
                 "clock.drift_ppm: must be between -1000000 and 1000000, found 2000000"
             ),
-        ])
+        ]
+    )
     func outOfRange(yaml: String, problem: String) throws {
         let (path, message) = try fileError(yaml)
         #expect(message == "\(path): \(problem) (fix the value or remove the key to use the default)")
@@ -125,17 +141,21 @@ struct ErrorTests {
         let (path, message) = try fileError("node:\n  peer_base_port: 65530\n")
         #expect(
             message
-                == "\(path): node.peer_base_port: net.size 24 nodes from node.peer_base_port 65530 need ports up to 65553, "
-                + "beyond 65535 (fix the value or remove the key to use the default)")
+                == "\(path): node.peer_base_port: 24 nodes (net.size) from node.peer_base_port 65530 "
+                + "need ports up to 65553, "
+                + "beyond 65535 (fix the value or remove the key to use the default)"
+        )
         #expect(
             loadError(ConfigurationSource(arguments: ["--node-local-base-port", "40010"]))?.description
                 == "flag --node-local-base-port: node.local_base_port: local ports 40010...40033 overlap peer ports "
-                + "40000...40023 (fix the value given to --node-local-base-port or leave the flag out)")
+                + "40000...40023 (fix the value given to --node-local-base-port or leave the flag out)"
+        )
         #expect(
             loadError(ConfigurationSource(environment: ["DRIZZLE_MEMBERSHIP_PROBE_TIMEOUT_MS": "1500"]))?.description
                 == "environment DRIZZLE_MEMBERSHIP_PROBE_TIMEOUT_MS: membership.probe_timeout_ms: "
                 + "membership.probe_timeout_ms 1500 must not exceed membership.probe_interval_ms 1000 "
-                + "(fix the value or unset DRIZZLE_MEMBERSHIP_PROBE_TIMEOUT_MS)")
+                + "(fix the value or unset DRIZZLE_MEMBERSHIP_PROBE_TIMEOUT_MS)"
+        )
     }
 
     @Test("broken YAML names the file and the parser's complaint on one line")
@@ -153,9 +173,14 @@ struct ErrorTests {
         #expect(
             message
                 == "\(path): net.size: expected an integer, found \"3\" in quotes "
-                + "(fix the value or remove the key to use the default)")
+                + "(fix the value or remove the key to use the default)"
+        )
         let (boolPath, boolMessage) = try fileError("membership:\n  lifeguard: 'true'\n", name: "bool.yaml")
-        #expect(boolMessage?.hasPrefix("\(boolPath): membership.lifeguard: expected true or false, found \"true\" in quotes") == true)
+        #expect(
+            boolMessage?.hasPrefix(
+                "\(boolPath): membership.lifeguard: expected true or false, found \"true\" in quotes"
+            ) == true
+        )
     }
 
     @Test("a file whose top level is not a mapping is not valid configuration YAML")
@@ -170,7 +195,8 @@ struct ErrorTests {
         #expect(loadError(ConfigurationSource(filePath: path)) == .fileNotFound(path: path))
         #expect(
             loadError(ConfigurationSource(filePath: path))?.description
-                == "\(path): file not found (pass an existing file to --config)")
+                == "\(path): file not found (pass an existing file to --config)"
+        )
     }
 
     @Test("a directory given as the file is an error naming it")
@@ -178,17 +204,22 @@ struct ErrorTests {
         let path = scratch.url.path
         #expect(
             loadError(ConfigurationSource(filePath: path))?.description
-                == "\(path): cannot read the file: it is a directory (check the path and its permissions)")
+                == "\(path): cannot read the file: it is a directory (check the path and its permissions)"
+        )
     }
 
     @Test("an unknown key in the file is an error naming it, with the nearest known key")
     func unknownKey() throws {
         let (path, message) = try fileError("gossip:\n  fanot: 3\n")
         #expect(
-            message == "\(path): gossip.fanot: unknown key, did you mean gossip.fanout? (fix the spelling or remove the key)")
+            message
+                == "\(path): gossip.fanot: unknown key, did you mean gossip.fanout? "
+                + "(fix the spelling or remove the key)"
+        )
         let (otherPath, otherMessage) = try fileError("colour: blue\n", name: "other.yaml")
         #expect(
-            otherMessage == "\(otherPath): colour: unknown key (remove it; docs/configuration.md lists every key)")
+            otherMessage == "\(otherPath): colour: unknown key (remove it; docs/configuration.md lists every key)"
+        )
         let (nestedPath, nestedMessage) = try fileError("net:\n  size:\n    nodes: 3\n", name: "nested.yaml")
         #expect(nestedMessage?.hasPrefix("\(nestedPath): net.size.nodes: unknown key") == true)
     }
@@ -199,6 +230,7 @@ struct ErrorTests {
         #expect(
             message
                 == "\(path): gossip: expected a section of keys, found a single value "
-                + "(indent the section's keys under gossip:)")
+                + "(indent the section's keys under gossip:)"
+        )
     }
 }

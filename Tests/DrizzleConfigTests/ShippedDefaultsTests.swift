@@ -27,7 +27,10 @@ struct ShippedDefaultsTests {
         let docs = try String(contentsOf: repositoryRoot.appending(path: "docs/configuration.md"), encoding: .utf8)
         for setting in Setting.all {
             #expect(docs.contains("`\(setting.key)`"), "\(setting.key) is not documented")
-            #expect(docs.contains("`\(setting.environmentVariable)`"), "\(setting.environmentVariable) is not documented")
+            #expect(
+                docs.contains("`\(setting.environmentVariable)`"),
+                "\(setting.environmentVariable) is not documented"
+            )
             #expect(docs.contains("`\(setting.flag)`"), "\(setting.flag) is not documented")
         }
     }
