@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "DrizzleCore", targets: ["DrizzleCore"]),
         .library(name: "DrizzleCrypto", targets: ["DrizzleCrypto"]),
         .library(name: "DrizzleConfig", targets: ["DrizzleConfig"]),
+        .library(name: "DrizzleSim", targets: ["DrizzleSim"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,10 +31,11 @@ let package = Package(
             name: "DrizzleConfig",
             dependencies: [.product(name: "Configuration", package: "swift-configuration")],
             swiftSettings: strict),
+        .target(name: "DrizzleSim", dependencies: ["DrizzleCore", "DrizzleCrypto"], swiftSettings: strict),
         .executableTarget(
             name: "drizzle",
             dependencies: [
-                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig",
+                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleSim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -46,6 +48,7 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "DrizzleCoreTests", dependencies: ["DrizzleCore", "DrizzleCrypto"], swiftSettings: strict),
         .testTarget(name: "DrizzleCryptoTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
+        .testTarget(name: "DrizzleSimTests", dependencies: ["DrizzleSim", "DrizzleCore"], swiftSettings: strict),
         .testTarget(name: "DrizzleConfigTests", dependencies: ["DrizzleConfig"], swiftSettings: strict),
         .testTarget(name: "DrizzleToolTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
     ],

@@ -12,6 +12,8 @@ struct DrizzleKeys: ParsableCommand {
             Files live in the key folder (--keys-dir, default keys/): ca.key, ca.crt, bundle.crt, \
             revoked.crl, nodes/<name>.key|.crt, issued/<serial>.crt, authorities/. See docs/keys.md.
             """,
-        subcommands: [Authority.self, Keygen.self, Issue.self, Rotate.self, Revoke.self, List.self, Print.self, Verify.self]
+        subcommands: [
+            Authority.self, Keygen.self, Issue.self, Rotate.self, Revoke.self, List.self, Print.self, Verify.self,
+        ]
     )
 }

@@ -233,9 +233,12 @@ struct EnvelopeTests {
                 bytes = (0..<Int.random(in: 0...1300, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
             case 1:
                 bytes = valid
+                // Distinct positions, each changed to a different value: the result is never the original.
+                var positions = Set<Int>()
                 for _ in 0..<Int.random(in: 1...8, using: &generator) {
-                    bytes[Int.random(in: 0..<bytes.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+                    positions.insert(Int.random(in: 0..<bytes.count, using: &generator))
                 }
+                for position in positions { bytes[position] ^= UInt8.random(in: 1...255, using: &generator) }
             case 2:
                 // A valid header with garbage after it: exercises the certificate and frame parsers.
                 bytes = Array(valid[0..<EnvelopeHeader.byteCount])

@@ -121,9 +121,11 @@ struct IssueCommandTests {
         }
     }
 
-    @Test("durations combine units: 1h30m, 90d, 30m and 45s set the certificate's lifetime", arguments: [
-        ("1h30m", Int64(5_400)), ("90d", 7_776_000), ("30m", 1_800), ("45s", 45), ("2d12h", 216_000),
-    ])
+    @Test(
+        "durations combine units: 1h30m, 90d, 30m and 45s set the certificate's lifetime",
+        arguments: [
+            ("1h30m", Int64(5_400)), ("90d", 7_776_000), ("30m", 1_800), ("45s", 45), ("2d12h", 216_000),
+        ])
     func durations(text: String, seconds: Int64) async throws {
         try await withScratchDirectory { folder in
             try #require(try drizzleKeys("ca", in: folder).succeeded)
@@ -134,7 +136,9 @@ struct IssueCommandTests {
         }
     }
 
-    @Test("a bad duration string gives a one-line error", arguments: ["5x", "1h30", "0s", "h", "1.5h", "90 d", "", "9999999999999999999d"])
+    @Test(
+        "a bad duration string gives a one-line error",
+        arguments: ["5x", "1h30", "0s", "h", "1.5h", "90 d", "", "9999999999999999999d"])
     func badDuration(text: String) async throws {
         try await withScratchDirectory { folder in
             let run = try drizzleKeys("ca", "--duration", text, in: folder)

@@ -60,8 +60,8 @@ func runTool(_ executable: String, _ arguments: [String], cwd: URL, timeoutSecon
     defer { try? FileManager.default.removeItem(at: capture) }
     let outURL = capture.appendingPathComponent("stdout")
     let errURL = capture.appendingPathComponent("stderr")
-    FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
     let out = try FileHandle(forWritingTo: outURL)
     let err = try FileHandle(forWritingTo: errURL)
     defer {

@@ -69,7 +69,7 @@ public enum SecureFile {
         var written = 0
         while written < bytes.count {
             let result = bytes.withUnsafeBytes { buffer in
-                Glibc.write(descriptor, buffer.baseAddress.map { $0 + written }, bytes.count - written)
+                systemWrite(descriptor, buffer.baseAddress.map { $0 + written }, bytes.count - written)
             }
             if result < 0 {
                 if errno == EINTR { continue }
@@ -123,6 +123,16 @@ public enum SecureFile {
         guard descriptor >= 0 else { return }
         _ = fsync(descriptor)
         close(descriptor)
+    }
+
+    private static func systemWrite(_ descriptor: Int32, _ buffer: UnsafeRawPointer?, _ count: Int) -> Int {
+        #if canImport(Glibc)
+            Glibc.write(descriptor, buffer, count)
+        #elseif canImport(Musl)
+            Musl.write(descriptor, buffer, count)
+        #else
+            Darwin.write(descriptor, buffer, count)
+        #endif
     }
 
     private static func errorText() -> String { String(cString: strerror(errno)) }

@@ -12,8 +12,10 @@ public struct KeyStore: Sendable {
     public let directory: String
     private let suite = SodiumSuite()
 
+    /// A key folder at `directory` (an empty path means the current folder).
     public init(directory: String) {
-        self.directory = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+        let trimmed = directory.hasSuffix("/") && directory.count > 1 ? String(directory.dropLast()) : directory
+        self.directory = trimmed.isEmpty ? "." : trimmed
     }
 
     // MARK: Paths
@@ -202,7 +204,16 @@ public struct KeyStore: Sendable {
     ) throws(Failure) -> Issued {
         guard Certificate.isValidName(name), name != "ca" else { throw .invalidName(name) }
         guard durationSeconds > 0 else { throw .invalidDuration }
+        guard addresses.count <= Certificate.maximumAddressCount else {
+            throw .refused("at most \(Certificate.maximumAddressCount) addresses fit in a certificate, got \(addresses.count)")
+        }
+        for address in addresses where address.isEmpty || address.utf8.count > 255 {
+            throw .refused("address '\(address)' must be 1 to 255 bytes of host:port")
+        }
         let (caKey, caCertificate) = try authority()
+        guard caCertificate.notAfter > now else {
+            throw .refused("the CA in \(directory) has expired; run `drizzle-keys ca --rotate` to make a new one")
+        }
         if !force {
             for path in [keyPath(of: name), certificatePath(of: name)] where SecureFile.exists(path) {
                 throw .nameExists(name, path: path)
@@ -217,6 +228,10 @@ public struct KeyStore: Sendable {
             kind: .node, serial: try freshSerial(), name: name, publicKey: subjectKey, notBefore: now,
             notAfter: notAfter, issuer: caCertificate.issuer, addresses: addresses)
         certificate.sign(with: caKey)
+        if key == nil, force, SecureFile.exists(keyPath(of: name)) {
+            // The node holds its own secret now; a key left here would no longer match the certificate.
+            do { try SecureFile.move(keyPath(of: name), to: keyPath(of: name) + ".replaced") } catch { throw .key(.file(error)) }
+        }
         try wrap { () throws(KeyFiles.Failure) in
             if let key { try KeyFiles.saveSecretKey(key, to: keyPath(of: name), replace: force) }
             try KeyFiles.saveCertificates([certificate], to: certificatePath(of: name), replace: true)
@@ -229,14 +244,15 @@ public struct KeyStore: Sendable {
 
     /// Issues `name` a fresh key and certificate with a new serial, replacing its current files.
     /// The previous certificate stays valid until revoked (`revoke <serial>`).
-    public func rotate(name: String, durationSeconds: Int64, now: Int64) throws(Failure) -> (
+    public func rotate(name: String, durationSeconds: Int64, publicKey: PublicKey? = nil, now: Int64) throws(Failure) -> (
         issued: Issued, previous: Certificate
     ) {
         guard Certificate.isValidName(name), name != "ca" else { throw .invalidName(name) }
         guard SecureFile.exists(certificatePath(of: name)) else { throw .unknownName(name, folder: directory) }
         let previous = try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificate(certificatePath(of: name)) }
         let issued = try issue(
-            name: name, durationSeconds: durationSeconds, addresses: previous.addresses, force: true, now: now)
+            name: name, durationSeconds: durationSeconds, addresses: previous.addresses, publicKey: publicKey,
+            force: true, now: now)
         return (issued, previous)
     }
 
@@ -246,10 +262,13 @@ public struct KeyStore: Sendable {
         let (caKey, caCertificate) = try authority()
         let all = try issuedCertificates()
         let matching: [Certificate]
+        let bySerial: Bool
         if let serial = KeyID(hex: target)?.value, let certificate = all.first(where: { $0.serial == serial }) {
             matching = [certificate]
+            bySerial = true
         } else {
             matching = all.filter { $0.name == target }
+            bySerial = false
         }
         guard !matching.isEmpty else { throw .unknownTarget(target) }
         var list = try revocationList()
@@ -257,7 +276,7 @@ public struct KeyStore: Sendable {
         list.issuedAt = now
         list.issuer = caCertificate.issuer
         list.serials.formUnion(matching.map(\.serial))
-        if KeyID(hex: target) == nil { list.publicKeys.formUnion(matching.map(\.publicKey)) }
+        if !bySerial { list.publicKeys.formUnion(matching.map(\.publicKey)) }
         list.sign(with: caKey)
         try wrap { () throws(KeyFiles.Failure) in try KeyFiles.saveRevocationList(list, to: revocationListPath) }
         return (list, matching)
@@ -283,6 +302,7 @@ public struct KeyStore: Sendable {
         case expired
         case revoked
         case notYetValid = "not-yet-valid"
+        case notANodeCertificate = "not-a-node-certificate"
         case untrusted
         case badSignature = "bad-signature"
     }
@@ -313,7 +333,8 @@ public struct KeyStore: Sendable {
     }
 
     private func status(of certificate: Certificate, in store: TrustStore, now: Int64) -> Status {
-        switch store.check(certificate, at: Instant(unixSeconds: now), suite: suite) {
+        guard certificate.kind == .node else { return .notANodeCertificate }
+        return switch store.check(certificate, at: Instant(unixSeconds: now), suite: suite) {
         case .none: certificate.notAfter - now <= Self.expiringWindowSeconds ? .expiring : .valid
         case .expired: .expired
         case .notYetValid: .notYetValid

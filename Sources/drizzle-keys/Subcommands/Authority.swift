@@ -73,7 +73,7 @@ extension DrizzleKeys {
             let now = unixNow()
             let (current, previous) = try orExit { try store.rotateAuthority(durationSeconds: seconds, now: now) }
             let list = try orExit { try store.revocationList() }
-            print("Rotated CA \(current.name): new CA id \(current.issuer)")
+            print("Rotated CA \(current.name)")
             print(
                 fieldsText([
                     ("new CA id", current.issuer.description),
@@ -82,7 +82,8 @@ extension DrizzleKeys {
                     ("bundle", "\(store.bundlePath) (both CAs; copy to every node)"),
                     ("revocations", "\(store.revocationListPath) (version \(list.version), now signed by the new CA)"),
                 ]))
-            print("Certificates issued by \(previous.issuer) stay valid; reissue them with `drizzle-keys rotate <name>`,")
+            print(
+                "Certificates issued by \(previous.issuer) stay valid; reissue them with `drizzle-keys rotate <name>`,")
             print("then run `drizzle-keys ca --retire \(previous.issuer)`.")
         }
 
@@ -92,7 +93,7 @@ extension DrizzleKeys {
             print("Retired CA \(retired.issuer) (\(retired.name)): certificates it issued are no longer trusted.")
             print(
                 fieldsText([
-                    ("bundle", "\(store.bundlePath) (\(remaining.count) CA\(remaining.count == 1 ? "" : "s"); copy to every node)")
+                    ("bundle", "\(store.bundlePath) (\(counted(remaining.count, "CA")); copy to every node)")
                 ]))
         }
 

@@ -25,7 +25,8 @@ extension DrizzleKeys {
 
         @Option(
             name: .customLong("public-key"),
-            help: ArgumentHelp("Sign this public key (from `drizzle-keys keygen`) instead of generating one.", valueName: "file"))
+            help: ArgumentHelp(
+                "Sign this public key (from `drizzle-keys keygen`) instead of generating one.", valueName: "file"))
         var publicKeyPath: String?
 
         @Flag(help: "Overwrite the node's existing key and certificate.")
@@ -51,7 +52,9 @@ extension DrizzleKeys {
                 ("node id", issued.nodeID.description),
                 ("not after", isoText(certificate.notAfter)),
             ]
-            if !certificate.addresses.isEmpty { fields.append(("addresses", certificate.addresses.joined(separator: ","))) }
+            if !certificate.addresses.isEmpty {
+                fields.append(("addresses", certificate.addresses.joined(separator: ",")))
+            }
             if let keyPath = issued.keyPath {
                 fields.append(("secret key", "\(keyPath) (mode 0600: copy to the node only)"))
             } else if let publicKeyPath {

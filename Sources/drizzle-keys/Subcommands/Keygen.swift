@@ -41,7 +41,10 @@ extension DrizzleKeys {
                 fieldsText([
                     ("node id", SodiumSuite().nodeID(of: key.publicKey).description),
                     ("secret key", "\(keyPath) (mode 0600: never copy it off this host)"),
-                    ("public key", "\(publicKeyPath) (give it to the CA: drizzle-keys issue <name> --public-key <file>)"),
+                    (
+                        "public key",
+                        "\(publicKeyPath) (give it to the CA: drizzle-keys issue <name> --public-key <file>)"
+                    ),
                 ]))
         }
     }

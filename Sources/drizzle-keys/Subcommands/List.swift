@@ -34,7 +34,11 @@ extension DrizzleKeys {
         func run() throws {
             let store = options.store
             let now = unixNow()
-            let rows = try orExit { try store.inventory(now: now) }.map { entry in
+            // Grouped by name; within a name, oldest first (the library's order).
+            let entries = try orExit { try store.inventory(now: now) }.enumerated().sorted {
+                ($0.element.certificate.name, $0.offset) < ($1.element.certificate.name, $1.offset)
+            }.map(\.element)
+            let rows = entries.map { entry in
                 Row(
                     name: entry.certificate.name, serial: KeyStore.serialText(entry.certificate.serial),
                     nodeID: entry.nodeID.description, notAfter: isoText(entry.certificate.notAfter),

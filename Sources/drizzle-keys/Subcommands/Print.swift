@@ -40,18 +40,23 @@ extension DrizzleKeys {
                     .init("public key", "public_key", .text(certificate.publicKey.description)),
                 ]
                 if certificate.kind == .node {
-                    fields.append(.init("node id", "node_id", .text(suite.nodeID(of: certificate.publicKey).description)))
+                    fields.append(
+                        .init("node id", "node_id", .text(suite.nodeID(of: certificate.publicKey).description)))
                 }
                 fields += [
                     .init("not before", "not_before", .text(isoText(certificate.notBefore))),
                     .init("not after", "not_after", .text(isoText(certificate.notAfter))),
-                    .init(certificate.kind == .node ? "issuer id" : "CA id (self-signed)", "issuer_id", .text(certificate.issuer.description)),
+                    .init(
+                        certificate.kind == .node ? "issuer id" : "CA id (self-signed)", "issuer_id",
+                        .text(certificate.issuer.description)),
                 ]
                 if certificate.kind == .node {
                     fields.append(.init("addresses", "addresses", .list(certificate.addresses), empty: "any"))
                 }
                 fields.append(.init("signature", "signature", .text(Hex.encode(certificate.signature))))
-                return DescribedBlock(type: "certificate", title: certificate.kind == .node ? "Node certificate" : "CA certificate", fields: fields)
+                return DescribedBlock(
+                    type: "certificate", title: certificate.kind == .node ? "Node certificate" : "CA certificate",
+                    fields: fields)
             case .revocationList:
                 let list = try decoded { () throws(RevocationList.DecodingError) in
                     try RevocationList(decoding: block.bytes)
@@ -62,13 +67,17 @@ extension DrizzleKeys {
                         .init("version", "version", .number(Int64(clamping: list.version))),
                         .init("issued at", "issued_at", .text(isoText(list.issuedAt))),
                         .init("issuer id", "issuer_id", .text(list.issuer.description)),
-                        .init("revoked serials", "revoked_serials", .list(list.serials.sorted().map(KeyStore.serialText)), empty: "none"),
+                        .init(
+                            "revoked serials", "revoked_serials", .list(list.serials.sorted().map(KeyStore.serialText)),
+                            empty: "none"),
                         .init("revoked keys", "revoked_key_count", .number(Int64(list.publicKeys.count))),
                     ])
             case .publicKey:
                 guard let key = PublicKey(bytes: block.bytes) else {
                     try exitWithError(
-                        KeyFiles.Failure.damaged(file, reason: "a public key holds 32 bytes, this one \(block.bytes.count)").description)
+                        KeyFiles.Failure.damaged(
+                            file, reason: "a public key holds 32 bytes, this one \(block.bytes.count)"
+                        ).description)
                 }
                 return DescribedBlock(
                     type: "public_key", title: "Public key",

@@ -20,11 +20,10 @@ extension DrizzleKeys {
             for certificate in revoked {
                 print("Revoked \(certificate.name) serial \(KeyStore.serialText(certificate.serial))")
             }
-            let keys = list.publicKeys.count
             print(
                 fieldsText([
                     ("revocation list", "\(store.revocationListPath) version \(list.version)"),
-                    ("revoked", "\(list.serials.count) serial\(list.serials.count == 1 ? "" : "s"), \(keys) key\(keys == 1 ? "" : "s")"),
+                    ("revoked", "\(counted(list.serials.count, "serial")), \(counted(list.publicKeys.count, "key"))"),
                 ]))
             print("Give \(store.revocationListPath) to any node; it spreads to the others.")
         }

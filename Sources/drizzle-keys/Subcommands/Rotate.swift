@@ -33,7 +33,9 @@ extension DrizzleKeys {
                 ("node id", issued.nodeID.description),
                 ("not after", isoText(certificate.notAfter)),
             ]
-            if let keyPath = issued.keyPath { fields.append(("secret key", "\(keyPath) (mode 0600: copy to the node only)")) }
+            if let keyPath = issued.keyPath {
+                fields.append(("secret key", "\(keyPath) (mode 0600: copy to the node only)"))
+            }
             fields += [
                 ("certificate", issued.certificatePath),
                 ("old serial", "\(oldSerial) (still valid until revoked)"),

@@ -8,7 +8,8 @@ extension DrizzleKeys {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check a node certificate against the CA bundle and the revocation list.",
-            discussion: "Exits 0 and prints OK when a node would accept the certificate now; otherwise prints why and exits 1.")
+            discussion:
+                "Exits 0 and prints OK when a node would accept the certificate now; otherwise prints why and exits 1.")
 
         @OptionGroup var options: KeyFolderOptions
 
@@ -18,18 +19,17 @@ extension DrizzleKeys {
         func run() throws {
             let certificate = try orExit { try KeyFiles.loadCertificate(file) }
             let label = "\(file): '\(certificate.name)' serial \(KeyStore.serialText(certificate.serial))"
-            guard certificate.kind == .node else {
-                try exitWithError("\(label) is a CA certificate; verify checks node certificates (see `drizzle-keys ca --list`)")
-            }
             let store = options.store
             let now = unixNow()
             switch try orExit({ try store.status(of: certificate, now: now) }) {
+            case .notANodeCertificate:
+                try exitWithError(
+                    "\(label) is a CA certificate; verify checks node certificates (see `drizzle-keys ca --list`)")
             case .valid, .expiring:
                 let left = certificate.notAfter - now
                 let soon = left <= KeyStore.expiringWindowSeconds ? " (expires in \(durationText(left)))" : ""
-                print(
-                    "OK: \(certificate.name) serial \(KeyStore.serialText(certificate.serial)) valid until \(isoText(certificate.notAfter))\(soon)"
-                )
+                let serial = KeyStore.serialText(certificate.serial)
+                print("OK: \(certificate.name) serial \(serial) valid until \(isoText(certificate.notAfter))\(soon)")
             case .expired:
                 try exitWithError("\(label) expired at \(isoText(certificate.notAfter))")
             case .notYetValid:
@@ -38,8 +38,9 @@ extension DrizzleKeys {
                 let version = (try? store.revocationList().version).map { " version \($0)" } ?? ""
                 try exitWithError("\(label) is revoked (in \(store.revocationListPath)\(version))")
             case .untrusted:
-                try exitWithError(
-                    "\(label) has an untrusted issuer: CA \(certificate.issuer) is not in the bundle \(store.bundlePath)")
+                let issuer = "CA \(certificate.issuer)"
+                let bundle = store.bundlePath
+                try exitWithError("\(label) has an untrusted issuer: \(issuer) is not in the bundle \(bundle)")
             case .badSignature:
                 try exitWithError(
                     "\(label) has a bad signature: not signed by CA \(certificate.issuer) (damaged or forged file)")

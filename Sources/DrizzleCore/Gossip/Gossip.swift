@@ -1,0 +1,216 @@
+/// Rumor mongering with anti-entropy for one node, sans-IO (Demers et al. 1987).
+///
+/// Each round (`tick`) the node contacts `fanout` random peers and, by the policy's mode, pushes
+/// its hot rumors, pulls theirs, or both. A rumor stays hot until the policy's stop rule (counter
+/// or coin, with or without feedback) or the transmit limit says otherwise. Every
+/// `antiEntropyEveryRounds` rounds the node also compares digests with one random peer and
+/// repairs what either side lacks, which removes the residue rumor mongering leaves behind.
+///
+/// Time, randomness and peers are passed in; the result of every call is a list of outputs.
+public struct Gossip: Sendable {
+    /// What the node should do after a call.
+    public enum Output: Hashable, Sendable {
+        /// Send `message` to `peer`; `reliable` messages (anti-entropy) go over TCP in the runtime.
+        case send(to: NodeID, message: GossipMessage, reliable: Bool)
+        /// A rumor this node did not know arrived (or was published here).
+        case learned(Rumor, from: NodeID?)
+    }
+
+    private struct Entry: Sendable {
+        var rumor: Rumor
+        var hot: Bool
+        var transmits: Int
+        var counted: Int
+        var order: UInt64
+    }
+
+    public let me: NodeID
+    public var policy: RumorPolicy
+    /// Rounds between anti-entropy exchanges; 0 turns anti-entropy off.
+    public var antiEntropyEveryRounds: Int
+    /// The most bytes of rumors one message may carry (so its datagram stays within the limit).
+    public var rumorBudgetBytes: Int
+
+    private var entries: [RumorID: Entry] = [:]
+    private var hot: Set<RumorID> = []
+    private var nextSequence: UInt64 = 0
+    private var insertions: UInt64 = 0
+    private var clusterSize = 1
+    /// Rounds run so far.
+    public private(set) var round = 0
+    /// Messages sent that carried at least one rumor (the paper's traffic m, summed).
+    public private(set) var rumorMessagesSent = 0
+
+    public init(me: NodeID, policy: RumorPolicy, antiEntropyEveryRounds: Int = 0, rumorBudgetBytes: Int = 900) {
+        self.me = me
+        self.policy = policy
+        self.antiEntropyEveryRounds = max(0, antiEntropyEveryRounds)
+        self.rumorBudgetBytes = max(Rumor.overhead, rumorBudgetBytes)
+    }
+
+    /// How many rumors this node knows, and how many it is still spreading.
+    public var knownCount: Int { entries.count }
+    public var hotCount: Int { hot.count }
+
+    /// True when this node knows the rumor.
+    public func knows(_ id: RumorID) -> Bool { entries[id] != nil }
+
+    /// Every rumor this node knows.
+    public var rumors: [Rumor] { entries.values.sorted { $0.order < $1.order }.map(\.rumor) }
+
+    /// Starts a new rumor at this node; it is hot at once.
+    public mutating func publish(kind: UInt8, payload: [UInt8]) -> (Rumor, [Output]) {
+        let rumor = Rumor(id: RumorID(origin: me, sequence: nextSequence), kind: kind, payload: payload)
+        nextSequence += 1
+        learn(rumor, hot: true)
+        return (rumor, [.learned(rumor, from: nil)])
+    }
+
+    /// One gossip round. `peers` may contain this node (it is skipped); `clusterSize` feeds the
+    /// transmit limit.
+    public mutating func tick<Peers: RandomAccessCollection<NodeID>>(
+        peers: Peers, clusterSize: Int, using generator: inout some RandomNumberGenerator
+    ) -> [Output] {
+        round += 1
+        self.clusterSize = max(1, clusterSize)
+        var outputs: [Output] = []
+        let partners = Self.sample(peers, count: policy.fanout, excluding: me, using: &generator)
+        for partner in partners {
+            switch policy.mode {
+            case .push:
+                let selected = selectHot(excluding: [], using: &generator)
+                if !selected.isEmpty {
+                    outputs.append(.send(to: partner, message: .rumors(selected, wantsReply: false, isReply: false), reliable: false))
+                }
+            case .pull:
+                outputs.append(.send(to: partner, message: .rumors([], wantsReply: true, isReply: false), reliable: false))
+            case .pushPull:
+                let selected = selectHot(excluding: [], using: &generator)
+                outputs.append(.send(to: partner, message: .rumors(selected, wantsReply: true, isReply: false), reliable: false))
+            }
+        }
+        if antiEntropyEveryRounds > 0, round % antiEntropyEveryRounds == 0,
+            let partner = Self.sample(peers, count: 1, excluding: me, using: &generator).first
+        {
+            outputs.append(.send(to: partner, message: .digest(Digest(entries.keys), isReply: false), reliable: true))
+        }
+        return outputs
+    }
+
+    /// Handles a gossip message from `peer`.
+    public mutating func receive(
+        _ message: GossipMessage, from peer: NodeID, using generator: inout some RandomNumberGenerator
+    ) -> [Output] {
+        var outputs: [Output] = []
+        switch message {
+        case .rumors(let rumors, let wantsReply, _):
+            var known: [RumorID] = []
+            for rumor in rumors {
+                if entries[rumor.id] != nil {
+                    known.append(rumor.id)
+                } else {
+                    learn(rumor, hot: true)
+                    outputs.append(.learned(rumor, from: peer))
+                }
+            }
+            if policy.feedback == .feedback, !known.isEmpty {
+                outputs.append(.send(to: peer, message: .feedback(known: known), reliable: false))
+            }
+            if wantsReply {
+                let selected = selectHot(excluding: Set(rumors.map(\.id)), using: &generator)
+                if !selected.isEmpty {
+                    outputs.append(.send(to: peer, message: .rumors(selected, wantsReply: false, isReply: true), reliable: false))
+                }
+            }
+        case .feedback(let known):
+            guard policy.feedback == .feedback else { break }
+            for id in known { countContact(id, recipientKnew: true, using: &generator) }
+        case .digest(let digest, let isReply):
+            let missing = entries.values.filter { !digest.contains($0.rumor.id) }.sorted { $0.order < $1.order }
+                .map(\.rumor)
+            if !missing.isEmpty { outputs.append(.send(to: peer, message: .repair(missing), reliable: true)) }
+            if !isReply {
+                outputs.append(.send(to: peer, message: .digest(Digest(entries.keys), isReply: true), reliable: true))
+            }
+        case .repair(let rumors):
+            for rumor in rumors where entries[rumor.id] == nil {
+                learn(rumor, hot: false)
+                outputs.append(.learned(rumor, from: peer))
+            }
+        }
+        return outputs
+    }
+
+    /// Forgets every rumor for which `isExpired` holds (retention is the owner's choice).
+    public mutating func forget(where isExpired: (Rumor) -> Bool) {
+        for (id, entry) in entries where isExpired(entry.rumor) {
+            entries[id] = nil
+            hot.remove(id)
+        }
+    }
+
+    // MARK: Internals
+
+    private mutating func learn(_ rumor: Rumor, hot isHot: Bool) {
+        insertions += 1
+        entries[rumor.id] = Entry(rumor: rumor, hot: isHot, transmits: 0, counted: 0, order: insertions)
+        if isHot { hot.insert(rumor.id) }
+    }
+
+    /// Hot rumors for one message: least transmitted first, then newest, up to the byte budget.
+    /// Counts the transmission, applies the transmit limit, and the blind stop rule.
+    private mutating func selectHot(
+        excluding excluded: Set<RumorID>, using generator: inout some RandomNumberGenerator
+    ) -> [Rumor] {
+        guard !hot.isEmpty else { return [] }
+        let candidates = hot.compactMap { entries[$0] }.filter { !excluded.contains($0.rumor.id) }
+            .sorted { ($0.transmits, $1.order) < ($1.transmits, $0.order) }
+        var selected: [Rumor] = []
+        var bytes = 0
+        let limit = policy.transmitLimit.limit(clusterSize: clusterSize)
+        for candidate in candidates {
+            let size = candidate.rumor.encodedLength
+            if bytes + size > rumorBudgetBytes { continue }
+            bytes += size
+            selected.append(candidate.rumor)
+            let id = candidate.rumor.id
+            entries[id]?.transmits += 1
+            if (entries[id]?.transmits ?? 0) >= limit { coolDown(id) }
+            if policy.feedback == .blind { countContact(id, recipientKnew: false, using: &generator) }
+        }
+        if !selected.isEmpty { rumorMessagesSent += 1 }
+        return selected
+    }
+
+    private mutating func countContact(
+        _ id: RumorID, recipientKnew: Bool, using generator: inout some RandomNumberGenerator
+    ) {
+        guard let entry = entries[id], entry.hot else { return }
+        let verdict = policy.losesInterest(
+            recipientKnew: recipientKnew, countedBefore: entry.counted, using: &generator)
+        if verdict.counts { entries[id]?.counted += 1 }
+        if verdict.stop { coolDown(id) }
+    }
+
+    private mutating func coolDown(_ id: RumorID) {
+        entries[id]?.hot = false
+        hot.remove(id)
+    }
+
+    /// Up to `count` distinct random members of `peers`, never `excluded`.
+    static func sample<Peers: RandomAccessCollection<NodeID>>(
+        _ peers: Peers, count: Int, excluding excluded: NodeID, using generator: inout some RandomNumberGenerator
+    ) -> [NodeID] {
+        guard !peers.isEmpty else { return [] }
+        var chosen: [NodeID] = []
+        var attempts = 0
+        // Rejection sampling: cheap for the small fanouts gossip uses, bounded for tiny clusters.
+        while chosen.count < count, attempts < count * 8 + 16 {
+            attempts += 1
+            let offset = Int.random(in: 0..<peers.count, using: &generator)
+            let candidate = peers[peers.index(peers.startIndex, offsetBy: offset)]
+            if candidate != excluded, !chosen.contains(candidate) { chosen.append(candidate) }
+        }
+        return chosen
+    }
+}
