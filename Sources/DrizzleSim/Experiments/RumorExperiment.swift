@@ -28,6 +28,9 @@ public struct RumorExperiment: Sendable {
 
     public init() {}
 
+    /// True when the run is the paper's model (push, no loss, no anti-entropy), so its figures compare.
+    public var isPaperModel: Bool { mode == .push && lossRate == 0 && antiEntropyEveryRounds == 0 }
+
     /// One row of the result.
     public struct Row: Sendable {
         public var k: Int
@@ -140,7 +143,7 @@ public struct RumorExperiment: Sendable {
         return Row(
             k: k, residue: residue / count, traffic: traffic / count, meanCycle: meanCycle / count,
             lastCycle: lastCycle / count, coverage: coverage / count,
-            paper: mode == .push ? Self.paperFigures(feedback: feedback, stop: stop, k: k) : nil)
+            paper: isPaperModel ? Self.paperFigures(feedback: feedback, stop: stop, k: k) : nil)
     }
 
     struct Outcome {

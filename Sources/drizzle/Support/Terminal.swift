@@ -27,6 +27,12 @@ final class Progress: Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K[\(index)/\(total)] \(label)…".utf8))
     }
 
+    /// Shows `done` of `total` (at most every 1%, so drawing never slows the run).
+    func update(_ done: Int, of total: Int, _ unit: String) {
+        guard isVisible, total > 0, done == total || done % max(1, total / 100) == 0 else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(done)/\(total) \(unit) (\(done * 100 / total)%)".utf8))
+    }
+
     /// Clears the progress line.
     func finish() {
         guard isVisible else { return }
