@@ -85,6 +85,8 @@ public struct RumorExperiment: Sendable {
         public var largestDatagram: Int
         public var sealFailures: Int
         public var drops: UInt64
+        /// Drops because a datagram overtook the one carrying its sender's certificate.
+        public var unknownSenderDrops: UInt64
     }
 
     static let roundNanoseconds: Int64 = 1_000_000_000
@@ -93,7 +95,8 @@ public struct RumorExperiment: Sendable {
 
     /// Runs every k for every run. `progress` receives (done, total) after each run.
     public func run(progress: (Int, Int) -> Void = { _, _ in }) -> Result {
-        var result = Result(rows: [], nodeRounds: 0, datagrams: 0, largestDatagram: 0, sealFailures: 0, drops: 0)
+        var result = Result(
+            rows: [], nodeRounds: 0, datagrams: 0, largestDatagram: 0, sealFailures: 0, drops: 0, unknownSenderDrops: 0)
         var identityRandom = SimRandom(seed: seed, stream: "identities")
         let total = ks.count * runs
         var done = 0
@@ -137,6 +140,7 @@ public struct RumorExperiment: Sendable {
             result.largestDatagram = max(result.largestDatagram, outcome.largestDatagram)
             result.sealFailures += outcome.sealFailures
             result.drops += outcome.drops
+            result.unknownSenderDrops += outcome.unknownSenderDrops
             afterRun()
         }
         let count = Double(max(1, runs))
@@ -157,6 +161,7 @@ public struct RumorExperiment: Sendable {
         var largestDatagram: Int
         var sealFailures: Int
         var drops: UInt64
+        var unknownSenderDrops: UInt64
     }
 
     func single<Signer: MessageSigner, Suite: CryptoSuite>(
@@ -197,6 +202,7 @@ public struct RumorExperiment: Sendable {
             datagrams: simulator.messagesSent,
             largestDatagram: simulator.nodes.map(\.largestDatagram).max() ?? 0,
             sealFailures: simulator.nodes.reduce(0) { $0 + $1.sealFailures },
-            drops: simulator.nodes.reduce(0) { $0 + $1.drops.total })
+            drops: simulator.nodes.reduce(0) { $0 + $1.drops.total },
+            unknownSenderDrops: simulator.nodes.reduce(0) { $0 + $1.drops[.unknownSender] })
     }
 }

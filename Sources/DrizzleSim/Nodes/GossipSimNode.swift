@@ -61,12 +61,24 @@ public struct GossipSimNode<Signer: MessageSigner, Suite: CryptoSuite>: Simulate
         _ bytes: [UInt8], from sender: Int, reliable: Bool, at now: Instant, random: inout SimRandom,
         effects: inout [SimEffect]
     ) {
-        guard case .success(let envelope) = opener.open(bytes, at: now),
-            let peer = directory.index[envelope.header.sender]
-        else { return }
-        // Whoever sent us a datagram evidently has our certificate only if we sent it; nothing to learn here.
-        _ = peer
+        let envelope: OpenedEnvelope
+        switch opener.open(bytes, at: now) {
+        case .success(let opened):
+            envelope = opened
+        case .failure(.unknownSender):
+            // Reordering delivered a datagram before the one carrying the sender's certificate:
+            // ask for it (the runtime does the same by address).
+            seal([Frame(type: FrameType.certificateRequest, body: [])], to: sender, reliable: false, at: now, effects: &effects)
+            return
+        case .failure:
+            return
+        }
         for frame in envelope.frames {
+            if frame.type == FrameType.certificateRequest {
+                certificateSentTo.remove(sender)
+                seal([], to: sender, reliable: false, at: now, effects: &effects)
+                continue
+            }
             guard let message = GossipMessage(frame: frame) else { continue }
             let outputs = gossip.receive(message, from: envelope.header.sender, using: &random)
             perform(outputs, at: now, effects: &effects)
@@ -80,17 +92,24 @@ public struct GossipSimNode<Signer: MessageSigner, Suite: CryptoSuite>: Simulate
                 if learnedAt[rumor.id] == nil { learnedAt[rumor.id] = now }
             case .send(let peer, let message, let reliable):
                 guard let index = directory.index[peer] else { continue }
-                let attach = !certificateSentTo.contains(index)
-                sealer.maximumLength = reliable ? Self.streamLimit : datagramLimit
-                do {
-                    let bytes = try sealer.seal([message.frame], attachingCertificate: attach, at: now)
-                    certificateSentTo.insert(index)
-                    if !reliable { largestDatagram = max(largestDatagram, bytes.count) }
-                    effects.append(.send(to: index, bytes: bytes, reliable: reliable))
-                } catch {
-                    sealFailures += 1
-                }
+                seal([message.frame], to: index, reliable: reliable, at: now, effects: &effects)
             }
+        }
+    }
+
+    /// Seals frames for node `index`, attaching our certificate until that node has been sent it.
+    private mutating func seal(
+        _ frames: [Frame], to index: Int, reliable: Bool, at now: Instant, effects: inout [SimEffect]
+    ) {
+        let attach = !certificateSentTo.contains(index)
+        sealer.maximumLength = reliable ? Self.streamLimit : datagramLimit
+        do {
+            let bytes = try sealer.seal(frames, attachingCertificate: attach, at: now)
+            certificateSentTo.insert(index)
+            if !reliable { largestDatagram = max(largestDatagram, bytes.count) }
+            effects.append(.send(to: index, bytes: bytes, reliable: reliable))
+        } catch {
+            sealFailures += 1
         }
     }
 }
