@@ -23,6 +23,21 @@ public final class SimDirectory<Signer: MessageSigner>: Sendable {
     }
 
     public var count: Int { ids.count }
+
+    /// Node `position`'s authenticated transport: its key and certificate, trusting the simulated CA.
+    public func link<Suite: CryptoSuite>(
+        for position: Int, suite: Suite, datagramLimit: Int = 1200, epoch: UInt32 = 1
+    ) -> EnvelopeLink<Signer, Suite, Int> {
+        let sealer = EnvelopeSealer(
+            signer: signers[position], certificate: certificates[position], sender: ids[position], epoch: epoch,
+            maximumLength: datagramLimit)
+        var trust = TrustStore()
+        try? trust.trust(authority, suite: suite)
+        let streamLimit = 16 << 20
+        return EnvelopeLink(
+            sealer: sealer, opener: EnvelopeOpener(suite: suite, trust: trust, maximumLength: streamLimit),
+            datagramLimit: datagramLimit, streamLimit: streamLimit)
+    }
 }
 
 /// Builds simulated identities.

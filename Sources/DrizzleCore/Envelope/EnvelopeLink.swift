@@ -1,0 +1,81 @@
+/// One node's end of the authenticated transport, sans-IO: seals outgoing frames for a peer
+/// address, opens incoming bytes, and runs the certificate exchange — a node's certificate rides
+/// on its first envelope to each address, and a receiver that drops an envelope as
+/// `unknown_sender` asks that address for it (`FrameType.certificateRequest`), which the sender
+/// answers with an empty envelope carrying its certificate.
+///
+/// `Address` is whatever the shell uses to reach a peer: a simulator index, a socket address.
+public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: Hashable & Sendable>: Sendable {
+    public private(set) var sealer: EnvelopeSealer<Signer>
+    public var opener: EnvelopeOpener<Suite>
+    /// The largest datagram (unreliable) envelope.
+    public let datagramLimit: Int
+    /// The largest stream (reliable, TCP in the runtime) envelope.
+    public let streamLimit: Int
+    private var certificateSentTo: Set<Address> = []
+
+    /// Envelopes that could not be sealed within their limit.
+    public private(set) var sealFailures = 0
+    /// The largest datagram sealed so far.
+    public private(set) var largestDatagram = 0
+
+    public init(
+        sealer: EnvelopeSealer<Signer>, opener: EnvelopeOpener<Suite>, datagramLimit: Int = 1200,
+        streamLimit: Int = 16 << 20
+    ) {
+        self.sealer = sealer
+        self.opener = opener
+        self.datagramLimit = datagramLimit
+        self.streamLimit = streamLimit
+    }
+
+    /// Bytes left for frames in a datagram that may carry this node's certificate.
+    public var datagramFrameCapacity: Int {
+        datagramLimit - (sealer.maximumLength - sealer.frameCapacity(attachingCertificate: true))
+    }
+
+    /// Seals `frames` for `address`; `nil` (and a counted failure) when they do not fit.
+    public mutating func seal(_ frames: [Frame], to address: Address, reliable: Bool, at now: Instant) -> [UInt8]? {
+        let attach = !certificateSentTo.contains(address)
+        sealer.maximumLength = reliable ? streamLimit : datagramLimit
+        guard let bytes = try? sealer.seal(frames, attachingCertificate: attach, at: now) else {
+            sealFailures += 1
+            return nil
+        }
+        certificateSentTo.insert(address)
+        if !reliable { largestDatagram = max(largestDatagram, bytes.count) }
+        return bytes
+    }
+
+    /// What arrived, and what to send back at once (certificate exchange).
+    public struct Received: Sendable {
+        /// The opened envelope without certificate-exchange frames, or `nil` when it was dropped.
+        public var envelope: OpenedEnvelope?
+        /// The reason it was dropped, if it was.
+        public var dropped: DropReason?
+        /// Envelopes to send back to the same address.
+        public var replies: [[UInt8]]
+    }
+
+    /// Opens `bytes` that came from `address`.
+    public mutating func receive(_ bytes: [UInt8], from address: Address, at now: Instant) -> Received {
+        switch opener.open(bytes, at: now) {
+        case .failure(.unknownSender):
+            let request = seal([Frame(type: FrameType.certificateRequest, body: [])], to: address, reliable: false, at: now)
+            return Received(envelope: nil, dropped: .unknownSender, replies: request.map { [$0] } ?? [])
+        case .failure(let reason):
+            return Received(envelope: nil, dropped: reason, replies: [])
+        case .success(var envelope):
+            var replies: [[UInt8]] = []
+            if envelope.frames.contains(where: { $0.type == FrameType.certificateRequest }) {
+                certificateSentTo.remove(address)
+                if let hello = seal([], to: address, reliable: false, at: now) { replies.append(hello) }
+                envelope.frames.removeAll { $0.type == FrameType.certificateRequest }
+            }
+            return Received(envelope: envelope, dropped: nil, replies: replies)
+        }
+    }
+
+    /// Forgets that `address` has our certificate (it restarted, or our certificate changed).
+    public mutating func resendCertificate(to address: Address) { certificateSentTo.remove(address) }
+}
