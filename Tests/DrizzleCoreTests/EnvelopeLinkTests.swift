@@ -13,8 +13,10 @@ struct EnvelopeLinkTests {
     @Test("the certificate rides on the first envelope to an address only")
     func firstEnvelopeCarriesCertificate() throws {
         var alice = link(fixture.node("alice", serial: 1))
-        let first = try #require(alice.seal([], to: "bob", reliable: false, at: Fixture.instant))
-        let second = try #require(alice.seal([], to: "bob", reliable: false, at: Fixture.instant))
+        let sealedFirst = alice.seal([], to: "bob", reliable: false, at: Fixture.instant)
+        let sealedSecond = alice.seal([], to: "bob", reliable: false, at: Fixture.instant)
+        let first = try #require(sealedFirst)
+        let second = try #require(sealedSecond)
         #expect(first[3] & EnvelopeHeader.certificateAttached != 0)
         #expect(second[3] & EnvelopeHeader.certificateAttached == 0)
     }
@@ -23,9 +25,9 @@ struct EnvelopeLinkTests {
     func reorderRecovers() throws {
         var alice = link(fixture.node("alice", serial: 1))
         var bob = link(fixture.node("bob", serial: 2))
-        _ = try #require(alice.seal([], to: "bob", reliable: false, at: Fixture.instant))  // lost on the way
-        let overtaking = try #require(
-            alice.seal([Frame(type: 0x77, body: [1])], to: "bob", reliable: false, at: Fixture.instant))
+        _ = alice.seal([], to: "bob", reliable: false, at: Fixture.instant)  // lost on the way
+        let sealed = alice.seal([Frame(type: 0x77, body: [1])], to: "bob", reliable: false, at: Fixture.instant)
+        let overtaking = try #require(sealed)
         let refused = bob.receive(overtaking, from: "alice", at: Fixture.instant)
         #expect(refused.dropped == .unknownSender)
         #expect(refused.replies.count == 1)
@@ -35,7 +37,8 @@ struct EnvelopeLinkTests {
         #expect(answered.replies.count == 1)
         let hello = bob.receive(answered.replies[0], from: "alice", at: Fixture.instant)
         #expect(hello.envelope != nil)
-        let later = try #require(alice.seal([Frame(type: 0x77, body: [2])], to: "bob", reliable: false, at: Fixture.instant))
+        let sealedLater = alice.seal([Frame(type: 0x77, body: [2])], to: "bob", reliable: false, at: Fixture.instant)
+        let later = try #require(sealedLater)
         #expect(bob.receive(later, from: "alice", at: Fixture.instant).envelope?.frames == [Frame(type: 0x77, body: [2])])
     }
 }
