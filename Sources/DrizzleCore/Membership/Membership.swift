@@ -1,0 +1,413 @@
+/// Settings of the failure detector (defaults as memberlist's LAN profile, scaled to BitDrizzle).
+public struct MembershipConfiguration: Hashable, Sendable {
+    public var probeIntervalNanoseconds: Int64 = 1_000_000_000
+    public var probeTimeoutNanoseconds: Int64 = 500_000_000
+    /// Members asked to probe indirectly when a direct probe goes unanswered (SWIM's k).
+    public var indirectChecks = 3
+    /// Suspicion lasts `suspicionMultiplier · max(1, log10 n) · probe interval` at least.
+    public var suspicionMultiplier = 4
+    /// With Lifeguard, a fresh suspicion lasts up to this many times the minimum.
+    public var suspicionMaximumMultiplier = 6
+    public var retransmitMultiplier = 4
+    /// Dead and left members are forgotten this long after their last change.
+    public var reapNanoseconds: Int64 = 30_000_000_000
+    /// Full state exchange with one random member this often (0: never).
+    public var syncIntervalNanoseconds: Int64 = 30_000_000_000
+    public var lifeguard = true
+    /// The most bytes of updates piggybacked on one message.
+    public var piggybackBudgetBytes = 700
+
+    public init() {}
+}
+
+/// SWIM (Das, Gupta, Motivala 2002) with Lifeguard (Dadgar et al. 2018), sans-IO, for one node.
+///
+/// Every probe interval the node pings the next member of a shuffled round-robin order; without
+/// an ack within the probe timeout it asks `indirectChecks` others to ping it; without any ack by
+/// the end of the interval it suspects the member. A suspected member refutes by raising its
+/// incarnation; otherwise it is declared dead when its suspicion times out. Updates ride on every
+/// message (`BroadcastQueue`). Lifeguard: local health slows a struggling node's own probing,
+/// nacks tell a prober its relays were fine, and suspicions time out faster with independent
+/// confirmations.
+public struct Membership: Sendable {
+    /// What the shell should do.
+    public enum Output: Hashable, Sendable {
+        case send(to: String, message: MembershipMessage)
+        /// A member's state changed in this node's view (for logs, the ring, experiments).
+        case changed(Member, from: MemberState?)
+    }
+
+    private struct Probe: Sendable {
+        var target: NodeID
+        var sequence: UInt32
+        var indirectAt: Instant
+        var endsAt: Instant
+        var acked = false
+        var indirectSent = false
+        var expectedNacks = 0
+        var nacks = 0
+    }
+
+    private struct Relay: Sendable {
+        var requester: String
+        var originalSequence: UInt32
+        var nackAt: Instant
+    }
+
+    public let me: NodeID
+    public private(set) var address: String
+    public private(set) var serial: UInt64
+    public private(set) var incarnation: UInt64
+    public var configuration: MembershipConfiguration
+    public private(set) var health = LocalHealth()
+    public private(set) var leaving = false
+
+    private var view: [NodeID: Member] = [:]
+    private var suspicions: [NodeID: Suspicion] = [:]
+    private var banned: Set<NodeID> = []
+    private var broadcasts: BroadcastQueue
+    private var probeOrder: [NodeID] = []
+    private var probeIndex = 0
+    private var probe: Probe?
+    private var relays: [UInt32: Relay] = [:]
+    private var nextSequence: UInt32 = 0
+    private var nextProbeAt: Instant
+    private var nextSyncAt: Instant
+    /// Seeds to retry while no member is known (a join that got no answer).
+    private var pendingSeeds: [String] = []
+
+    /// Suspicions raised by this node (for experiments: false suspicions of healthy members).
+    public private(set) var suspicionsRaised = 0
+    /// Times this node refuted a suspicion of itself.
+    public private(set) var refutations = 0
+
+    public init(
+        me: NodeID, address: String, serial: UInt64, incarnation: UInt64 = 0,
+        configuration: MembershipConfiguration = MembershipConfiguration(), now: Instant
+    ) {
+        self.me = me
+        self.address = address
+        self.serial = serial
+        self.incarnation = incarnation
+        self.configuration = configuration
+        broadcasts = BroadcastQueue(limit: .memberlist(multiplier: configuration.retransmitMultiplier))
+        nextProbeAt = now.advanced(byNanoseconds: configuration.probeIntervalNanoseconds)
+        nextSyncAt = now.advanced(byNanoseconds: configuration.syncIntervalNanoseconds)
+    }
+
+    // MARK: Queries
+
+    /// This node as its peers see it.
+    public var selfMember: Member {
+        Member(id: me, address: address, incarnation: incarnation, state: leaving ? .left : .alive, serial: serial,
+            since: Instant(nanoseconds: 0))
+    }
+
+    /// Every member this node knows of (itself excluded), including dead and left ones not yet reaped.
+    public var members: [Member] { view.values.sorted { $0.id < $1.id } }
+
+    public func member(_ id: NodeID) -> Member? { view[id] }
+
+    /// Alive and suspect members, itself excluded.
+    public var activeMembers: [Member] { view.values.filter { $0.state.isActive }.sorted { $0.id < $1.id } }
+
+    /// The size of the cluster as this view counts it (itself included).
+    public var viewSize: Int { view.values.reduce(1) { $0 + ($1.state.isActive ? 1 : 0) } }
+
+    /// True when `id` was expelled (revoked) and may never come back.
+    public func isBanned(_ id: NodeID) -> Bool { banned.contains(id) }
+
+    // MARK: Commands
+
+    /// Asks each seed address to let this node in.
+    public mutating func join(seeds: [String]) -> [Output] {
+        leaving = false
+        pendingSeeds = seeds.filter { $0 != address }
+        let hello = MemberUpdate(selfMember, reporter: me)
+        return pendingSeeds.map { .send(to: $0, message: .join(updates: [hello])) }
+    }
+
+    /// Announces a graceful leave to a few members; the update then spreads by piggybacking.
+    public mutating func leave(using generator: inout some RandomNumberGenerator) -> [Output] {
+        leaving = true
+        incarnation += 1
+        let update = MemberUpdate(selfMember, reporter: me)
+        broadcasts.enqueue(update)
+        let targets = activeMembers.shuffled(using: &generator).prefix(max(3, configuration.indirectChecks))
+        return targets.map { .send(to: $0.address, message: .sync(members: [update], isReply: true)) }
+    }
+
+    /// Expels a member for good (its certificate was revoked): declared dead at once, never re-admitted.
+    public mutating func ban(_ id: NodeID, now: Instant) -> [Output] {
+        banned.insert(id)
+        guard let member = view[id], member.state.isActive else { return [] }
+        return declare(id, state: .dead, incarnation: member.incarnation, reporter: me, now: now)
+    }
+
+    /// Changes the address this node announces (e.g. after learning its advertised address).
+    public mutating func announce(address newAddress: String, serial newSerial: UInt64) {
+        address = newAddress
+        serial = newSerial
+        incarnation += 1
+        broadcasts.enqueue(MemberUpdate(selfMember, reporter: me))
+    }
+
+    // MARK: Time
+
+    /// Runs due probes, indirect probes, suspicion timeouts, relays' nacks, reaping and syncs.
+    public mutating func tick(now: Instant, using generator: inout some RandomNumberGenerator) -> [Output] {
+        var outputs: [Output] = []
+        // Relays whose target stayed silent tell the requester so (Lifeguard).
+        for (sequence, relay) in relays where relay.nackAt <= now {
+            relays[sequence] = nil
+            if configuration.lifeguard {
+                outputs.append(.send(to: relay.requester, message: .nack(sequence: relay.originalSequence)))
+            }
+        }
+        if var current = probe {
+            if !current.acked, !current.indirectSent, current.indirectAt <= now {
+                current.indirectSent = true
+                outputs += indirectProbe(&current, using: &generator)
+            }
+            if current.endsAt <= now {
+                outputs += finishProbe(current, now: now)
+                probe = nil
+            } else {
+                probe = current
+            }
+        }
+        for (id, suspicion) in suspicions where suspicion.deadline <= now {
+            suspicions[id] = nil
+            if let member = view[id], member.state == .suspect {
+                outputs += declare(id, state: .dead, incarnation: member.incarnation, reporter: me, now: now)
+            }
+        }
+        for (id, member) in view where !member.state.isActive
+            && member.since.advanced(byNanoseconds: configuration.reapNanoseconds) <= now && !banned.contains(id)
+        {
+            view[id] = nil
+        }
+        if probe == nil, nextProbeAt <= now, !leaving {
+            if activeMembers.isEmpty, !pendingSeeds.isEmpty {
+                // Nobody answered the join yet: ask the seeds again, once per probe interval.
+                nextProbeAt = now.advanced(byNanoseconds: configuration.probeIntervalNanoseconds)
+                let hello = MemberUpdate(selfMember, reporter: me)
+                outputs += pendingSeeds.map { .send(to: $0, message: .join(updates: [hello])) }
+            } else {
+                outputs += startProbe(now: now, using: &generator)
+            }
+        }
+        if configuration.syncIntervalNanoseconds > 0, nextSyncAt <= now {
+            nextSyncAt = now.advanced(byNanoseconds: configuration.syncIntervalNanoseconds)
+            if let partner = activeMembers.randomElement(using: &generator) {
+                outputs.append(.send(to: partner.address, message: .sync(members: fullState(), isReply: false)))
+            }
+        }
+        return outputs
+    }
+
+    // MARK: Messages
+
+    /// Handles a message from the authenticated sender `sender` that arrived from `address`.
+    public mutating func receive(
+        _ message: MembershipMessage, from sender: NodeID, address senderAddress: String, now: Instant,
+        using generator: inout some RandomNumberGenerator
+    ) -> [Output] {
+        guard !banned.contains(sender) else { return [] }
+        var outputs: [Output] = []
+        switch message {
+        case .ping(let sequence, let target, let updates):
+            outputs += apply(updates, now: now)
+            if target == me {
+                outputs.append(.send(to: senderAddress, message: .ack(sequence: sequence, updates: piggyback())))
+            }
+        case .ack(let sequence, let updates):
+            outputs += apply(updates, now: now)
+            if let relay = relays.removeValue(forKey: sequence) {
+                outputs.append(.send(to: relay.requester, message: .ack(sequence: relay.originalSequence, updates: piggyback())))
+            } else if var current = probe, current.sequence == sequence, !current.acked {
+                current.acked = true
+                probe = current
+                health.improve()
+            }
+        case .pingRequest(let sequence, let target, let targetAddress, let updates):
+            outputs += apply(updates, now: now)
+            let relayed = takeSequence()
+            relays[relayed] = Relay(
+                requester: senderAddress, originalSequence: sequence,
+                nackAt: now.advanced(byNanoseconds: configuration.probeTimeoutNanoseconds * 8 / 10))
+            outputs.append(.send(to: targetAddress, message: .ping(sequence: relayed, target: target, updates: piggyback())))
+        case .nack(let sequence):
+            if var current = probe, current.sequence == sequence {
+                current.nacks += 1
+                probe = current
+            }
+        case .join(let updates):
+            outputs += apply(updates, now: now)
+            outputs.append(.send(to: senderAddress, message: .sync(members: fullState(), isReply: true)))
+        case .sync(let members, let isReply):
+            outputs += apply(members, now: now)
+            if !isReply {
+                outputs.append(.send(to: senderAddress, message: .sync(members: fullState(), isReply: true)))
+            }
+        }
+        return outputs
+    }
+
+    // MARK: Probing
+
+    private mutating func startProbe(now: Instant, using generator: inout some RandomNumberGenerator) -> [Output] {
+        let multiplier = configuration.lifeguard ? health.multiplier : 1
+        nextProbeAt = now.advanced(byNanoseconds: configuration.probeIntervalNanoseconds * multiplier)
+        guard let target = nextTarget(using: &generator), let member = view[target] else { return [] }
+        let sequence = takeSequence()
+        probe = Probe(
+            target: target, sequence: sequence,
+            indirectAt: now.advanced(byNanoseconds: configuration.probeTimeoutNanoseconds * multiplier),
+            endsAt: now.advanced(byNanoseconds: configuration.probeIntervalNanoseconds * multiplier))
+        return [.send(to: member.address, message: .ping(sequence: sequence, target: target, updates: piggyback()))]
+    }
+
+    /// SWIM's randomized round-robin: every active member once per pass, in a fresh random order.
+    private mutating func nextTarget(using generator: inout some RandomNumberGenerator) -> NodeID? {
+        for _ in 0..<2 {
+            while probeIndex < probeOrder.count {
+                let candidate = probeOrder[probeIndex]
+                probeIndex += 1
+                if view[candidate]?.state.isActive == true { return candidate }
+            }
+            probeOrder = activeMembers.map(\.id).shuffled(using: &generator)
+            probeIndex = 0
+            if probeOrder.isEmpty { return nil }
+        }
+        return nil
+    }
+
+    private mutating func indirectProbe(_ current: inout Probe, using generator: inout some RandomNumberGenerator) -> [Output] {
+        guard let target = view[current.target] else { return [] }
+        let relays = activeMembers.filter { $0.id != current.target && $0.state == .alive }
+            .shuffled(using: &generator).prefix(configuration.indirectChecks)
+        current.expectedNacks = configuration.lifeguard ? relays.count : 0
+        return relays.map {
+            .send(
+                to: $0.address,
+                message: .pingRequest(sequence: current.sequence, target: target.id, address: target.address, updates: piggyback()))
+        }
+    }
+
+    private mutating func finishProbe(_ finished: Probe, now: Instant) -> [Output] {
+        guard !finished.acked else { return [] }
+        // Lifeguard: a missed ack counts against our own health, and so does each relay that did
+        // not even nack (our own messages are probably not getting through).
+        if configuration.lifeguard {
+            health.worsen(by: 1 + max(0, finished.expectedNacks - finished.nacks))
+        }
+        guard let member = view[finished.target], member.state == .alive else { return [] }
+        suspicionsRaised += 1
+        return declare(member.id, state: .suspect, incarnation: member.incarnation, reporter: me, now: now)
+    }
+
+    private mutating func takeSequence() -> UInt32 {
+        nextSequence &+= 1
+        return nextSequence
+    }
+
+    // MARK: Updates
+
+    private mutating func piggyback() -> [MemberUpdate] {
+        broadcasts.take(budget: configuration.piggybackBudgetBytes, clusterSize: viewSize)
+    }
+
+    private func fullState() -> [MemberUpdate] {
+        [MemberUpdate(selfMember, reporter: me)]
+            + view.values.sorted { $0.id < $1.id }.map { MemberUpdate($0, reporter: me) }
+    }
+
+    private mutating func apply(_ updates: [MemberUpdate], now: Instant) -> [Output] {
+        var outputs: [Output] = []
+        for update in updates { outputs += apply(update, now: now) }
+        return outputs
+    }
+
+    /// SWIM's precedence rules: a higher incarnation wins; at equal incarnation suspect beats alive
+    /// and dead beats both; dead and left are final until a higher incarnation.
+    private mutating func apply(_ update: MemberUpdate, now: Instant) -> [Output] {
+        if update.id == me { return updateAboutMe(update) }
+        if banned.contains(update.id) { return [] }
+        guard let current = view[update.id] else {
+            // A member we never saw: only an alive (or suspect) announcement brings it in.
+            guard update.state.isActive else { return [] }
+            let member = Member(
+                id: update.id, address: update.address, incarnation: update.incarnation, state: .alive,
+                serial: update.serial, since: now)
+            view[update.id] = member
+            broadcasts.enqueue(MemberUpdate(member, reporter: update.reporter))
+            var outputs: [Output] = [.changed(member, from: nil)]
+            if update.state == .suspect {
+                outputs += declare(update.id, state: .suspect, incarnation: update.incarnation, reporter: update.reporter, now: now)
+            }
+            return outputs
+        }
+        switch update.state {
+        case .alive:
+            guard update.incarnation > current.incarnation else { return [] }
+            suspicions[update.id] = nil
+            var member = current
+            member.incarnation = update.incarnation
+            member.address = update.address
+            member.serial = update.serial
+            member.state = .alive
+            if current.state != .alive { member.since = now }
+            view[update.id] = member
+            broadcasts.enqueue(MemberUpdate(member, reporter: update.reporter))
+            return current.state == .alive ? [] : [.changed(member, from: current.state)]
+        case .suspect:
+            guard update.incarnation >= current.incarnation, current.state.isActive else { return [] }
+            if current.state == .suspect, update.incarnation == current.incarnation {
+                if suspicions[update.id]?.confirm(by: update.reporter) == true {
+                    broadcasts.enqueue(update)
+                }
+                return []
+            }
+            return declare(update.id, state: .suspect, incarnation: update.incarnation, reporter: update.reporter, now: now)
+        case .dead, .left:
+            guard update.incarnation >= current.incarnation, current.state.isActive else { return [] }
+            return declare(update.id, state: update.state, incarnation: update.incarnation, reporter: update.reporter, now: now)
+        }
+    }
+
+    /// Someone says something about this node: refute suspicion or death by a higher incarnation.
+    private mutating func updateAboutMe(_ update: MemberUpdate) -> [Output] {
+        guard !leaving, update.state == .suspect || update.state == .dead, update.incarnation >= incarnation else {
+            return []
+        }
+        incarnation = update.incarnation + 1
+        refutations += 1
+        if configuration.lifeguard { health.worsen() }
+        broadcasts.enqueue(MemberUpdate(selfMember, reporter: me))
+        return []
+    }
+
+    private mutating func declare(
+        _ id: NodeID, state: MemberState, incarnation: UInt64, reporter: NodeID, now: Instant
+    ) -> [Output] {
+        guard var member = view[id] else { return [] }
+        let previous = member.state
+        member.state = state
+        member.incarnation = incarnation
+        member.since = now
+        view[id] = member
+        if state == .suspect {
+            let minimum = configuration.probeIntervalNanoseconds * Int64(configuration.suspicionMultiplier)
+                * Int64(max(1, TransmitLimit.ceilingLog(viewSize, base: 10)))
+            let maximum = configuration.lifeguard ? minimum * Int64(configuration.suspicionMaximumMultiplier) : minimum
+            suspicions[id] = Suspicion(
+                startedAt: now, reporter: reporter, minimumNanoseconds: minimum, maximumNanoseconds: maximum,
+                expectedConfirmations: configuration.lifeguard ? max(0, configuration.suspicionMultiplier - 2) : 0)
+        } else {
+            suspicions[id] = nil
+        }
+        broadcasts.enqueue(MemberUpdate(member, reporter: reporter))
+        return [.changed(member, from: previous)]
+    }
+}

@@ -1,0 +1,189 @@
+/// Rumor kinds carried by the node's gossip layer.
+public enum RumorKind {
+    /// A CA-signed revocation list (its encoded bytes).
+    public static let revocationList: UInt8 = 1
+}
+
+/// One BitDrizzle node's protocol state, sans-IO: the authenticated transport (`EnvelopeLink`),
+/// membership and failure detection (`Membership`), and rumor mongering (`Gossip`) for
+/// cluster-wide updates such as revocation lists. The simulator and the NIO runtime both drive
+/// this type: bytes and ticks in, effects out.
+public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
+    /// What the shell should do.
+    public enum Effect: Sendable {
+        /// Send `bytes` to `address`; `reliable` ones go over TCP in the runtime.
+        case send(to: String, bytes: [UInt8], reliable: Bool)
+        case memberChanged(Member, from: MemberState?)
+        /// A rumor arrived or was started here.
+        case learned(Rumor)
+        /// A newer revocation list took effect (the runtime persists it).
+        case revocationsUpdated(RevocationList)
+    }
+
+    public private(set) var link: EnvelopeLink<Signer, Suite, String>
+    public private(set) var membership: Membership
+    public private(set) var gossip: Gossip
+    public var suite: Suite { link.opener.suite }
+    public var me: NodeID { membership.me }
+    /// Gossip rounds run every this many ticks of `gossipIntervalNanoseconds`.
+    public let gossipIntervalNanoseconds: Int64
+    private var nextGossipAt: Instant
+
+    public init(
+        signer: Signer, certificate: Certificate, trust: TrustStore, suite: Suite, address: String, epoch: UInt32,
+        membership configuration: MembershipConfiguration = MembershipConfiguration(),
+        rumorPolicy: RumorPolicy = RumorPolicy(k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4)),
+        gossipIntervalNanoseconds: Int64 = 200_000_000, antiEntropyEveryRounds: Int = 50, datagramLimit: Int = 1200,
+        replayWindow: Int = 1024, now: Instant
+    ) {
+        let id = suite.nodeID(of: signer.publicKey)
+        let sealer = EnvelopeSealer(
+            signer: signer, certificate: certificate, sender: id, epoch: epoch, maximumLength: datagramLimit)
+        let opener = EnvelopeOpener(suite: suite, trust: trust, replayWindowSize: replayWindow, maximumLength: 16 << 20)
+        link = EnvelopeLink(sealer: sealer, opener: opener, datagramLimit: datagramLimit)
+        var settings = configuration
+        settings.piggybackBudgetBytes = min(settings.piggybackBudgetBytes, link.datagramFrameCapacity - 64)
+        membership = Membership(
+            me: id, address: address, serial: certificate.serial, configuration: settings, now: now)
+        gossip = Gossip(
+            me: id, policy: rumorPolicy, antiEntropyEveryRounds: antiEntropyEveryRounds,
+            rumorBudgetBytes: link.datagramFrameCapacity - Frame.overhead - 3)
+        self.gossipIntervalNanoseconds = max(1, gossipIntervalNanoseconds)
+        nextGossipAt = now.advanced(byNanoseconds: gossipIntervalNanoseconds)
+    }
+
+    // MARK: Commands
+
+    public mutating func join(seeds: [String], now: Instant) -> [Effect] {
+        pack(membership.join(seeds: seeds).map(Self.membershipSend), now: now)
+    }
+
+    public mutating func leave(now: Instant, using generator: inout some RandomNumberGenerator) -> [Effect] {
+        pack(membership.leave(using: &generator).map(Self.membershipSend), now: now)
+    }
+
+    /// Spreads a revocation list (from `drizzle-keys revoke`) and enforces it here at once.
+    public mutating func publish(_ list: RevocationList, now: Instant) -> [Effect] {
+        var effects = enforce(list, now: now)
+        guard case .revocationsUpdated = effects.last else { return effects }
+        let (rumor, _) = gossip.publish(kind: RumorKind.revocationList, payload: list.encoded)
+        effects.append(.learned(rumor))
+        return effects
+    }
+
+    // MARK: Inputs
+
+    public mutating func tick(now: Instant, using generator: inout some RandomNumberGenerator) -> [Effect] {
+        var sends: [(String, Frame, Bool)] = []
+        var effects: [Effect] = []
+        for output in membership.tick(now: now, using: &generator) {
+            switch output {
+            case .send: sends.append(Self.membershipSend(output))
+            case .changed(let member, let previous): effects.append(.memberChanged(member, from: previous))
+            }
+        }
+        if nextGossipAt <= now {
+            nextGossipAt = now.advanced(byNanoseconds: gossipIntervalNanoseconds)
+            let peers = membership.activeMembers.map(\.id)
+            let outputs = gossip.tick(peers: peers, clusterSize: membership.viewSize, using: &generator)
+            effects += handle(outputs, sends: &sends, now: now)
+        }
+        return effects + pack(sends, now: now)
+    }
+
+    public mutating func receive(
+        _ bytes: [UInt8], from address: String, now: Instant, using generator: inout some RandomNumberGenerator
+    ) -> [Effect] {
+        let received = link.receive(bytes, from: address, at: now)
+        var effects: [Effect] = received.replies.map { .send(to: address, bytes: $0, reliable: false) }
+        guard let envelope = received.envelope else { return effects }
+        let sender = envelope.header.sender
+        var sends: [(String, Frame, Bool)] = []
+        for frame in envelope.frames {
+            if let message = MembershipMessage(frame: frame) {
+                for output in membership.receive(message, from: sender, address: address, now: now, using: &generator) {
+                    switch output {
+                    case .send: sends.append(Self.membershipSend(output))
+                    case .changed(let member, let previous):
+                        effects.append(.memberChanged(member, from: previous))
+                        if !member.state.isActive { link.resendCertificate(to: member.address) }
+                    }
+                }
+            } else if let message = GossipMessage(frame: frame) {
+                effects += handle(gossip.receive(message, from: sender, using: &generator), sends: &sends, now: now)
+            }
+        }
+        return effects + pack(sends, now: now)
+    }
+
+    // MARK: Internals
+
+    private static func membershipSend(_ output: Membership.Output) -> (String, Frame, Bool) {
+        guard case .send(let address, let message) = output else { return ("", Frame(type: 0, body: []), false) }
+        // Joins and full state syncs travel as reliable (TCP) messages: a sync can exceed a
+        // datagram, and a lost join would leave a node outside.
+        switch message {
+        case .sync, .join: return (address, message.frame, true)
+        default: return (address, message.frame, false)
+        }
+    }
+
+    private mutating func handle(_ outputs: [Gossip.Output], sends: inout [(String, Frame, Bool)], now: Instant) -> [Effect] {
+        var effects: [Effect] = []
+        for output in outputs {
+            switch output {
+            case .send(let peer, let message, let reliable):
+                if let address = membership.member(peer)?.address { sends.append((address, message.frame, reliable)) }
+            case .learned(let rumor, _):
+                effects.append(.learned(rumor))
+                if rumor.kind == RumorKind.revocationList, let list = try? RevocationList(decoding: rumor.payload) {
+                    effects += enforce(list, now: now)
+                }
+            }
+        }
+        return effects
+    }
+
+    /// Applies a newer revocation list: drops the revoked certificates from the trust store and
+    /// expels every member it names, for good.
+    private mutating func enforce(_ list: RevocationList, now: Instant) -> [Effect] {
+        do {
+            try link.opener.trust.apply(list, suite: suite)
+        } catch {
+            return []
+        }
+        var effects: [Effect] = []
+        let revokedIDs = Set(list.publicKeys.map { suite.nodeID(of: $0) })
+        for member in membership.members where revokedIDs.contains(member.id) || list.serials.contains(member.serial) {
+            for output in membership.ban(member.id, now: now) {
+                if case .changed(let changed, let previous) = output { effects.append(.memberChanged(changed, from: previous)) }
+            }
+        }
+        effects.append(.revocationsUpdated(list))
+        return effects
+    }
+
+    /// Packs frames for the same address and transport into as few envelopes as fit (piggybacking),
+    /// in order, and seals them.
+    private mutating func pack(_ sends: [(String, Frame, Bool)], now: Instant) -> [Effect] {
+        var effects: [Effect] = []
+        var batches: [(address: String, reliable: Bool, frames: [Frame], bytes: Int)] = []
+        let capacity = link.datagramFrameCapacity
+        for (address, frame, reliable) in sends where !address.isEmpty {
+            if let index = batches.lastIndex(where: { $0.address == address && $0.reliable == reliable }),
+                reliable || batches[index].bytes + frame.encodedLength <= capacity
+            {
+                batches[index].frames.append(frame)
+                batches[index].bytes += frame.encodedLength
+            } else {
+                batches.append((address, reliable, [frame], frame.encodedLength))
+            }
+        }
+        for batch in batches {
+            if let bytes = link.seal(batch.frames, to: batch.address, reliable: batch.reliable, at: now) {
+                effects.append(.send(to: batch.address, bytes: bytes, reliable: batch.reliable))
+            }
+        }
+        return effects
+    }
+}

@@ -1,0 +1,60 @@
+public import DrizzleCore
+
+/// A simulated BitDrizzle node: the whole `NodeCore` (envelope link, membership, gossip) behind
+/// simulated datagrams. Addresses are `sim:<index>`.
+public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedNode {
+    public var core: NodeCore<Signer, Suite>
+    /// The node's place in the simulator (its address is `sim:<position>`).
+    public let position: Int
+    /// Every membership change this node saw, with the virtual time (for experiments).
+    public private(set) var changes: [(at: Instant, member: Member, from: MemberState?)] = []
+    /// Keep `changes` only when asked (large runs).
+    public var recordsChanges = true
+
+    public static func address(of index: Int) -> String { "sim:\(index)" }
+
+    public static func index(of address: String) -> Int? {
+        guard address.hasPrefix("sim:") else { return nil }
+        return Int(address.dropFirst(4))
+    }
+
+    /// - Parameters:
+    ///   - position: which identity of `directory` the node holds.
+    ///   - index: its place in the simulator (its address); defaults to `position`.
+    public init(
+        position: Int, index: Int? = nil, directory: SimDirectory<Signer>, suite: Suite,
+        membership: MembershipConfiguration, epoch: UInt32 = 1, now: Instant
+    ) {
+        self.position = index ?? position
+        var trust = TrustStore()
+        try? trust.trust(directory.authority, suite: suite)
+        core = NodeCore(
+            signer: directory.signers[position], certificate: directory.certificates[position], trust: trust,
+            suite: suite, address: Self.address(of: index ?? position), epoch: epoch, membership: membership, now: now)
+    }
+
+    /// Runs a command on the core and turns its effects into simulator sends.
+    public mutating func perform(_ effects: [NodeCore<Signer, Suite>.Effect], at now: Instant, into out: inout [SimEffect]) {
+        for effect in effects {
+            switch effect {
+            case .send(let address, let bytes, let reliable):
+                if let index = Self.index(of: address) { out.append(.send(to: index, bytes: bytes, reliable: reliable)) }
+            case .memberChanged(let member, let previous):
+                if recordsChanges { changes.append((now, member, previous)) }
+            case .learned, .revocationsUpdated:
+                break
+            }
+        }
+    }
+
+    public mutating func tick(at now: Instant, random: inout SimRandom, effects: inout [SimEffect]) {
+        perform(core.tick(now: now, using: &random), at: now, into: &effects)
+    }
+
+    public mutating func receive(
+        _ bytes: [UInt8], from sender: Int, reliable: Bool, at now: Instant, random: inout SimRandom,
+        effects: inout [SimEffect]
+    ) {
+        perform(core.receive(bytes, from: Self.address(of: sender), now: now, using: &random), at: now, into: &effects)
+    }
+}

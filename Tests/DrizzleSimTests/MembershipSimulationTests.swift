@@ -1,0 +1,148 @@
+import DrizzleCore
+import DrizzleCrypto
+import DrizzleSim
+import Testing
+
+typealias SimNode = NodeSimNode<NullSigner, NullSuite>
+
+/// `count` nodes of one CA (plus `strangers` of another CA), each joining through node 0.
+func membershipCluster(
+    _ count: Int, strangers: Int = 0, loss: Double = 0, lifeguard: Bool = true, seed: UInt64 = 3
+) -> (Simulator<SimNode>, SimDirectory<NullSigner>) {
+    let start = Instant(unixSeconds: 1_767_225_600)
+    var random = SimRandom(seed: seed, stream: "identities")
+    let directory = SimIdentities.unsigned(count: count, random: &random, now: start)
+    let foreign = SimIdentities.unsigned(count: max(1, strangers), random: &random, now: start)
+    var configuration = MembershipConfiguration()
+    configuration.lifeguard = lifeguard
+    configuration.syncIntervalNanoseconds = 10_000_000_000
+    var nodes = (0..<count).map {
+        SimNode(position: $0, directory: directory, suite: NullSuite(), membership: configuration, now: start)
+    }
+    for stranger in 0..<strangers {
+        // The stranger lives at the next simulator index but holds the other CA's identity.
+        nodes.append(
+            SimNode(
+                position: stranger, index: count + stranger, directory: foreign, suite: NullSuite(),
+                membership: configuration, now: start))
+    }
+    let simulator = Simulator(
+        nodes: nodes, network: NetworkModel(latency: .lan, lossRate: loss), roundNanoseconds: 100_000_000, seed: seed,
+        start: start)
+    for index in 1..<nodes.count {
+        simulator.act(on: index) { node, now, _, effects in
+            node.perform(node.core.join(seeds: [SimNode.address(of: 0)], now: now), at: now, into: &effects)
+        }
+    }
+    return (simulator, directory)
+}
+
+func activeView(_ node: SimNode) -> Set<NodeID> { Set(node.core.membership.activeMembers.map(\.id)) }
+
+/// How many of the other `ids` node `index` is missing from its active view (0 when it sees all).
+func missing(_ simulator: Simulator<SimNode>, _ index: Int, of ids: [NodeID]) -> Int {
+    Set(ids).subtracting([ids[index]]).subtracting(activeView(simulator.nodes[index])).count
+}
+
+@Suite("Membership: SWIM with Lifeguard on the simulator")
+struct MembershipSimulationTests {
+    @Test("nodes joining through one seed converge to one view")
+    func joinsConverge() {
+        let (simulator, directory) = membershipCluster(40)
+        simulator.run(rounds: 300)
+        for index in simulator.nodes.indices {
+            #expect(missing(simulator, index, of: directory.ids) == 0, "node \(index)")
+            #expect(activeView(simulator.nodes[index]).count == 39, "node \(index)")
+        }
+    }
+
+    @Test("a crashed node is declared dead by every other node")
+    func crashDetected() {
+        let (simulator, directory) = membershipCluster(30)
+        simulator.run(rounds: 200)
+        simulator.crash(9)
+        simulator.run(rounds: simulator.rounds + 600)
+        for (index, node) in simulator.nodes.enumerated() where index != 9 {
+            #expect(node.changes.contains { $0.member.id == directory.ids[9] && $0.member.state == .dead }, "node \(index)")
+            #expect(!activeView(node).contains(directory.ids[9]), "node \(index)")
+        }
+    }
+
+    @Test("a suspected but healthy node refutes with a higher incarnation and stays alive")
+    func suspicionRefuted() {
+        let (simulator, directory) = membershipCluster(20, lifeguard: false)
+        simulator.run(rounds: 200)
+        // Cut node 4 off just long enough to be suspected, then heal before the suspicion times out.
+        simulator.network.partition([4: 1])
+        simulator.run(rounds: simulator.rounds + 1) { sim in
+            sim.nodes.contains { $0.core.membership.member(directory.ids[4])?.state == .suspect }
+        }
+        var rounds = 0
+        while !simulator.nodes.contains(where: { $0.core.membership.member(directory.ids[4])?.state == .suspect }),
+            rounds < 300
+        {
+            simulator.run(rounds: simulator.rounds + 1)
+            rounds += 1
+        }
+        #expect(rounds < 300, "node 4 was never suspected")
+        simulator.network.heal()
+        simulator.run(rounds: simulator.rounds + 150)
+        #expect(simulator.nodes[4].core.membership.refutations >= 1)
+        for (index, node) in simulator.nodes.enumerated() where index != 4 {
+            let member = node.core.membership.member(directory.ids[4])
+            #expect(member?.state == .alive, "node \(index) sees \(String(describing: member?.state))")
+            #expect((member?.incarnation ?? 0) >= 1)
+        }
+    }
+
+    @Test("a revoked node is expelled everywhere and never re-admitted")
+    func revokedExpelled() throws {
+        let (simulator, directory) = membershipCluster(20)
+        simulator.run(rounds: 200)
+        // The CA's revocation list names node 6; node 0 is given it and spreads it as a rumor.
+        var list = RevocationList(
+            version: 2, issuedAt: 1_767_225_600, issuer: directory.authority.issuer,
+            serials: [directory.certificates[6].serial])
+        list.signature = Array(repeating: 0, count: 64)
+        simulator.act(on: 0) { node, now, _, effects in
+            node.perform(node.core.publish(list, now: now), at: now, into: &effects)
+        }
+        simulator.run(rounds: simulator.rounds + 100)
+        // Node 6 keeps running and even tries to join again.
+        simulator.act(on: 6) { node, now, _, effects in
+            node.perform(node.core.join(seeds: [SimNode.address(of: 1)], now: now), at: now, into: &effects)
+        }
+        simulator.run(rounds: simulator.rounds + 600)
+        for (index, node) in simulator.nodes.enumerated() where index != 6 {
+            #expect(!activeView(node).contains(directory.ids[6]), "node \(index) still has the revoked node")
+            #expect(node.core.membership.isBanned(directory.ids[6]))
+        }
+        let revokedDrops = simulator.nodes.reduce(0) { $0 + $1.core.link.opener.drops[.revoked] }
+        #expect(revokedDrops > 0)
+    }
+
+    @Test("a node with a certificate from another CA is never admitted")
+    func strangerRefused() {
+        let (simulator, directory) = membershipCluster(15, strangers: 1)
+        simulator.run(rounds: 300)
+        let stranger = simulator.nodes[15].core.me
+        for node in simulator.nodes.prefix(15) {
+            #expect(!activeView(node).contains(stranger))
+            #expect(activeView(node).count == 14)
+        }
+        #expect(simulator.nodes[0].core.link.opener.drops[.untrustedIssuer] > 0)
+        #expect(activeView(simulator.nodes[15]).isEmpty)
+        _ = directory
+    }
+
+    @Test("under 10% loss the view still converges and holds no false deaths")
+    func lossyConvergence() {
+        let (simulator, directory) = membershipCluster(30, loss: 0.1)
+        simulator.run(rounds: 900)
+        for (index, node) in simulator.nodes.enumerated() {
+            #expect(missing(simulator, index, of: directory.ids) == 0, "node \(index)")
+            let deaths = node.changes.filter { $0.member.state == .dead }.count
+            #expect(deaths == 0, "node \(index) declared \(deaths) healthy members dead")
+        }
+    }
+}
