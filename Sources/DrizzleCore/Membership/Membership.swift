@@ -15,7 +15,7 @@ public struct MembershipConfiguration: Hashable, Sendable {
     public var syncIntervalNanoseconds: Int64 = 30_000_000_000
     public var lifeguard = true
     /// The most bytes of updates piggybacked on one message.
-    public var piggybackBudgetBytes = 700
+    public var piggybackBudgetBytes = 1000
 
     public init() {}
 }
@@ -76,8 +76,9 @@ public struct Membership: Sendable {
     /// Seeds to retry while no member is known (a join that got no answer).
     private var pendingSeeds: [String] = []
 
-    /// Suspicions raised by this node (for experiments: false suspicions of healthy members).
-    public private(set) var suspicionsRaised = 0
+    /// Suspicions this node raised from its own failed probes, by member (for experiments:
+    /// false suspicions of healthy members).
+    public private(set) var suspicionsRaised: [NodeID: Int] = [:]
     /// Times this node refuted a suspicion of itself.
     public private(set) var refutations = 0
 
@@ -142,6 +143,14 @@ public struct Membership: Sendable {
         banned.insert(id)
         guard let member = view[id], member.state.isActive else { return [] }
         return declare(id, state: .dead, incarnation: member.incarnation, reporter: me, now: now)
+    }
+
+    /// Takes members into the view without announcing them (state restored from disk, or a
+    /// simulation that starts from a converged cluster). Precedence rules apply as for messages.
+    public mutating func adopt(_ updates: [MemberUpdate], now: Instant) {
+        let queued = broadcasts
+        _ = apply(updates, now: now)
+        broadcasts = queued
     }
 
     /// Changes the address this node announces (e.g. after learning its advertised address).
@@ -265,7 +274,14 @@ public struct Membership: Sendable {
             target: target, sequence: sequence,
             indirectAt: now.advanced(byNanoseconds: configuration.probeTimeoutNanoseconds * multiplier),
             endsAt: now.advanced(byNanoseconds: configuration.probeIntervalNanoseconds * multiplier))
-        return [.send(to: member.address, message: .ping(sequence: sequence, target: target, updates: piggyback()))]
+        // Lifeguard's buddy system: a suspected member hears of it in the probe itself, so it can
+        // refute at once instead of waiting for the rumor to reach it.
+        var updates = piggyback()
+        if member.state == .suspect {
+            updates.removeAll { $0.id == target }
+            updates.insert(MemberUpdate(member, reporter: me), at: 0)
+        }
+        return [.send(to: member.address, message: .ping(sequence: sequence, target: target, updates: updates))]
     }
 
     /// SWIM's randomized round-robin: every active member once per pass, in a fresh random order.
@@ -303,7 +319,7 @@ public struct Membership: Sendable {
             health.worsen(by: 1 + max(0, finished.expectedNacks - finished.nacks))
         }
         guard let member = view[finished.target], member.state == .alive else { return [] }
-        suspicionsRaised += 1
+        suspicionsRaised[member.id, default: 0] += 1
         return declare(member.id, state: .suspect, incarnation: member.incarnation, reporter: me, now: now)
     }
 

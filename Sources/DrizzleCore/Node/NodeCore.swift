@@ -42,7 +42,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         let opener = EnvelopeOpener(suite: suite, trust: trust, replayWindowSize: replayWindow, maximumLength: 16 << 20)
         link = EnvelopeLink(sealer: sealer, opener: opener, datagramLimit: datagramLimit)
         var settings = configuration
-        settings.piggybackBudgetBytes = min(settings.piggybackBudgetBytes, link.datagramFrameCapacity - 64)
+        // Room for updates: the datagram (certificate attached) minus the largest probe message head.
+        settings.piggybackBudgetBytes = min(settings.piggybackBudgetBytes, link.datagramFrameCapacity - Frame.overhead - 300)
         membership = Membership(
             me: id, address: address, serial: certificate.serial, configuration: settings, now: now)
         gossip = Gossip(
@@ -60,6 +61,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
 
     public mutating func leave(now: Instant, using generator: inout some RandomNumberGenerator) -> [Effect] {
         pack(membership.leave(using: &generator).map(Self.membershipSend), now: now)
+    }
+
+    /// Takes members into the view without announcing them (see `Membership.adopt`).
+    public mutating func adopt(_ updates: [MemberUpdate], now: Instant) {
+        membership.adopt(updates.filter { $0.id != me }, now: now)
     }
 
     /// Spreads a revocation list (from `drizzle-keys revoke`) and enforces it here at once.
