@@ -253,14 +253,22 @@ public struct Membership: Sendable {
             }
         case .join(let updates):
             outputs += apply(updates, now: now)
-            outputs.append(.send(to: senderAddress, message: .sync(members: fullState(), isReply: true)))
+            let replyTo = Self.announcedAddress(of: sender, in: updates) ?? senderAddress
+            outputs.append(.send(to: replyTo, message: .sync(members: fullState(), isReply: true)))
         case .sync(let members, let isReply):
             outputs += apply(members, now: now)
             if !isReply {
-                outputs.append(.send(to: senderAddress, message: .sync(members: fullState(), isReply: true)))
+                let replyTo = Self.announcedAddress(of: sender, in: members) ?? senderAddress
+                outputs.append(.send(to: replyTo, message: .sync(members: fullState(), isReply: true)))
             }
         }
         return outputs
+    }
+
+    /// Joins and syncs travel over the reliable transport, whose source port is not the node's
+    /// own: answers go to the address the sender announces for itself.
+    private static func announcedAddress(of sender: NodeID, in updates: [MemberUpdate]) -> String? {
+        updates.first { $0.id == sender && !$0.address.isEmpty }?.address
     }
 
     // MARK: Probing
