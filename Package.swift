@@ -16,9 +16,12 @@ let package = Package(
         .library(name: "DrizzleCrypto", targets: ["DrizzleCrypto"]),
         .library(name: "DrizzleConfig", targets: ["DrizzleConfig"]),
         .library(name: "DrizzleSim", targets: ["DrizzleSim"]),
+        .library(name: "DrizzleNode", targets: ["DrizzleNode"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(
             url: "https://github.com/apple/swift-configuration", from: "1.4.0",
             traits: [.defaults, "YAML", "CommandLineArguments"]),
@@ -32,10 +35,19 @@ let package = Package(
             dependencies: [.product(name: "Configuration", package: "swift-configuration")],
             swiftSettings: strict),
         .target(name: "DrizzleSim", dependencies: ["DrizzleCore", "DrizzleCrypto"], swiftSettings: strict),
+        .target(
+            name: "DrizzleNode",
+            dependencies: [
+                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "drizzle",
             dependencies: [
-                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleSim",
+                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleSim", "DrizzleNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),
@@ -49,6 +61,9 @@ let package = Package(
         .testTarget(name: "DrizzleCoreTests", dependencies: ["DrizzleCore", "DrizzleCrypto"], swiftSettings: strict),
         .testTarget(name: "DrizzleCryptoTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
         .testTarget(name: "DrizzleSimTests", dependencies: ["DrizzleSim", "DrizzleCore"], swiftSettings: strict),
+        .testTarget(
+            name: "DrizzleNodeTests", dependencies: ["DrizzleNode", "DrizzleCore", "DrizzleCrypto"],
+            swiftSettings: strict),
         .testTarget(name: "DrizzleConfigTests", dependencies: ["DrizzleConfig"], swiftSettings: strict),
         .testTarget(name: "DrizzleToolTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
     ],

@@ -1,0 +1,316 @@
+public import DrizzleCore
+public import DrizzleCrypto
+public import Logging
+public import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// How to run one node.
+public struct NodeOptions: Sendable {
+    /// The node's name: its key and certificate are `<keys>/nodes/<name>.key|.crt`.
+    public var name: String
+    public var bindHost: String
+    /// 0 picks a free port.
+    public var bindPort: Int
+    /// `host:port` peers should use when the bind address is not it.
+    public var advertise: String?
+    public var seeds: [String]
+    public var keysDirectory: String
+    public var membership: MembershipConfiguration
+    public var datagramLimit: Int
+    public var replayWindow: Int
+    /// How often the core's timers are checked.
+    public var tickMilliseconds: Int
+
+    public init(
+        name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
+        keysDirectory: String = "keys", membership: MembershipConfiguration = MembershipConfiguration(),
+        datagramLimit: Int = 1200, replayWindow: Int = 1024, tickMilliseconds: Int = 50
+    ) {
+        self.name = name
+        self.bindHost = bindHost
+        self.bindPort = bindPort
+        self.advertise = advertise
+        self.seeds = seeds
+        self.keysDirectory = keysDirectory
+        self.membership = membership
+        self.datagramLimit = datagramLimit
+        self.replayWindow = replayWindow
+        self.tickMilliseconds = tickMilliseconds
+    }
+}
+
+/// Why a node could not start.
+public enum NodeStartError: Error, CustomStringConvertible {
+    case keys(KeyStore.Failure)
+    case bind(String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .keys(let failure): failure.description
+        case .bind(let address, let reason): "cannot listen on \(address): \(reason) (is another node using the port?)"
+        }
+    }
+}
+
+/// One BitDrizzle node on real sockets: a UDP channel for gossip, a TCP server for reliable
+/// messages, both feeding the sans-IO `NodeCore` in arrival order; its effects become writes.
+public actor NodeHost {
+    public nonisolated let id: NodeID
+    public nonisolated let address: String
+    public nonisolated let name: String
+    private var core: NodeCore<SigningKey, SodiumSuite>
+    private let group: any EventLoopGroup
+    private let udp: any Channel
+    private let tcp: any Channel
+    private var connections: [String: any Channel] = [:]
+    private let arrivals: AsyncStream<Arrival>.Continuation
+    private var tasks: [Task<Void, Never>] = []
+    private var generator = SystemRandomNumberGenerator()
+    private var logger: Logger
+    private var stopped = false
+    private var recentChanges: [(at: Instant, member: Member, from: MemberState?)] = []
+
+    /// Loads the node's identity from the key folder, binds its sockets and starts it.
+    public static func start(_ options: NodeOptions, group: any EventLoopGroup, logger: Logger) async throws -> NodeHost {
+        let store = KeyStore(directory: options.keysDirectory)
+        let identity: (key: SigningKey, certificate: Certificate)
+        let trust: TrustStore
+        do {
+            identity = try store.identity(of: options.name)
+            trust = try store.trustStore()
+        } catch {
+            throw NodeStartError.keys(error)
+        }
+        let (stream, continuation) = AsyncStream<Arrival>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        let bindText = "\(options.bindHost):\(options.bindPort)"
+        let udp: any Channel
+        do {
+            udp = try await DatagramBootstrap(group: group)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(.maxMessagesPerRead, value: 16)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DatagramInbound(arrivals: continuation))
+                    }
+                }
+                .bind(host: options.bindHost, port: options.bindPort).get()
+        } catch {
+            throw NodeStartError.bind(bindText, reason: "\(error)")
+        }
+        let port = udp.localAddress?.port ?? options.bindPort
+        let tcp: any Channel
+        do {
+            tcp = try await ServerBootstrap(group: group)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(
+                            ByteToMessageHandler(FrameDecoder(maximumLength: 16 << 20)))
+                        try channel.pipeline.syncOperations.addHandler(StreamInbound(arrivals: continuation))
+                    }
+                }
+                .bind(host: options.bindHost, port: port).get()
+        } catch {
+            try? await udp.close()
+            throw NodeStartError.bind("\(options.bindHost):\(port) (TCP)", reason: "\(error)")
+        }
+        let address = options.advertise ?? "\(options.bindHost):\(port)"
+        let now = WallClock.now()
+        let core = NodeCore(
+            signer: identity.key, certificate: identity.certificate, trust: trust, suite: SodiumSuite(),
+            address: address, epoch: UInt32(truncatingIfNeeded: now.unixSeconds), membership: options.membership,
+            datagramLimit: options.datagramLimit, replayWindow: options.replayWindow, now: now)
+        var nodeLogger = logger
+        nodeLogger[metadataKey: "node"] = "\(options.name)"
+        let host = NodeHost(
+            core: core, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
+            logger: nodeLogger)
+        await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
+        if !options.seeds.isEmpty { await host.join(options.seeds) }
+        return host
+    }
+
+    private init(
+        core: NodeCore<SigningKey, SodiumSuite>, name: String, address: String, group: any EventLoopGroup,
+        udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, logger: Logger
+    ) {
+        self.core = core
+        self.id = core.me
+        self.name = name
+        self.address = address
+        self.group = group
+        self.udp = udp
+        self.tcp = tcp
+        self.arrivals = arrivals
+        self.logger = logger
+    }
+
+    private func launch(stream: AsyncStream<Arrival>, tickMilliseconds: Int) {
+        logger.info("node started", metadata: ["id": "\(id)", "address": "\(address)"])
+        tasks.append(
+            Task { [weak self] in
+                for await arrival in stream {
+                    guard let self else { return }
+                    await self.handle(arrival)
+                }
+            })
+        tasks.append(
+            Task { [weak self] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(tickMilliseconds))
+                    guard let self else { return }
+                    await self.tick()
+                }
+            })
+    }
+
+    // MARK: Commands
+
+    /// Joins the cluster through `seeds` (`host:port`).
+    public func join(_ seeds: [String]) {
+        perform(core.join(seeds: seeds, now: WallClock.now()))
+    }
+
+    /// Announces a graceful leave.
+    public func leave() {
+        perform(core.leave(now: WallClock.now(), using: &generator))
+    }
+
+    /// Every member this node knows of, itself excluded.
+    public var members: [Member] { core.membership.members }
+
+    /// This node as it announces itself.
+    public var selfMember: Member { core.membership.selfMember }
+
+    /// Alive and suspect members plus itself.
+    public var viewSize: Int { core.membership.viewSize }
+
+    /// Dropped envelopes by reason.
+    public var drops: DropCounters { core.link.opener.drops }
+
+    /// The latest membership changes, oldest first.
+    public var changes: [(at: Instant, member: Member, from: MemberState?)] { recentChanges }
+
+    /// Spreads a revocation list and enforces it here.
+    public func publish(_ list: RevocationList) {
+        perform(core.publish(list, now: WallClock.now()))
+    }
+
+    /// Leaves gracefully, gives the announcement a moment to go out, then closes every socket.
+    public func shutdown(graceful: Bool = true) async {
+        guard !stopped else { return }
+        stopped = true
+        if graceful {
+            leave()
+            try? await Task.sleep(for: .milliseconds(150))
+        }
+        for task in tasks { task.cancel() }
+        arrivals.finish()
+        for channel in connections.values { try? await channel.close() }
+        connections = [:]
+        try? await udp.close()
+        try? await tcp.close()
+        logger.info("node stopped")
+    }
+
+    // MARK: Inputs
+
+    private func handle(_ arrival: Arrival) {
+        guard !stopped else { return }
+        switch arrival {
+        case .datagram(let bytes, let from), .frame(let bytes, let from):
+            perform(core.receive(bytes, from: from, now: WallClock.now(), using: &generator))
+        }
+    }
+
+    private func tick() {
+        guard !stopped else { return }
+        perform(core.tick(now: WallClock.now(), using: &generator))
+    }
+
+    // MARK: Effects
+
+    private func perform(_ effects: [NodeCore<SigningKey, SodiumSuite>.Effect]) {
+        for effect in effects {
+            switch effect {
+            case .send(let to, let bytes, let reliable):
+                if reliable { sendStream(bytes, to: to) } else { sendDatagram(bytes, to: to) }
+            case .memberChanged(let member, let previous):
+                recentChanges.append((WallClock.now(), member, previous))
+                if recentChanges.count > 1000 { recentChanges.removeFirst(recentChanges.count - 1000) }
+                logger.info(
+                    "member \(member.state)",
+                    metadata: ["member": "\(member.id)", "address": "\(member.address)", "incarnation": "\(member.incarnation)"])
+            case .learned(let rumor):
+                logger.debug("rumor learned", metadata: ["rumor": "\(rumor.id)", "kind": "\(rumor.kind)"])
+            case .revocationsUpdated(let list):
+                logger.notice("revocation list applied", metadata: ["version": "\(list.version)"])
+            }
+        }
+    }
+
+    private func sendDatagram(_ bytes: [UInt8], to address: String) {
+        guard let remote = Self.socketAddress(address) else {
+            logger.debug("unusable address", metadata: ["address": "\(address)"])
+            return
+        }
+        let buffer = udp.allocator.buffer(bytes: bytes)
+        udp.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+    }
+
+    private func sendStream(_ bytes: [UInt8], to address: String) {
+        if let channel = connections[address], channel.isActive {
+            channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+            return
+        }
+        guard let remote = Self.socketAddress(address) else { return }
+        let bootstrap = ClientBootstrap(group: group)
+            .connectTimeout(.seconds(2))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
+                }
+            }
+        Task {
+            do {
+                let channel = try await bootstrap.connect(to: remote).get()
+                self.connected(channel, to: address, first: bytes)
+            } catch {
+                self.logger.debug("connection failed", metadata: ["address": "\(address)", "error": "\(error)"])
+            }
+        }
+    }
+
+    private func connected(_ channel: any Channel, to address: String, first bytes: [UInt8]) {
+        if stopped {
+            channel.close(promise: nil)
+            return
+        }
+        if let old = connections[address], old !== channel { old.close(promise: nil) }
+        connections[address] = channel
+        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+    }
+
+    /// `host:port` or `[v6]:port` with a numeric host, as a socket address.
+    static func socketAddress(_ text: String) -> SocketAddress? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (1...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return try? SocketAddress(ipAddress: host, port: port)
+    }
+}
+
+/// The wall clock as the core's `Instant`.
+public enum WallClock {
+    public static func now() -> Instant {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Instant(nanoseconds: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
+    }
+}

@@ -1,0 +1,113 @@
+import DrizzleCore
+import DrizzleCrypto
+import DrizzleNode
+import Foundation
+import Logging
+import NIOPosix
+import Testing
+
+/// A key folder with a CA and `names` issued, removed afterwards.
+func withCluster<T>(_ names: [String], _ body: (String) async throws -> T) async throws -> T {
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("drizzle-node-\(UUID().uuidString)").path
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let store = KeyStore(directory: folder)
+    let now = Int64(Date().timeIntervalSince1970)
+    try store.createAuthority(durationSeconds: 86_400, now: now - 60)
+    for name in names { _ = try store.issue(name: name, durationSeconds: 3600, now: now - 60) }
+    return try await body(folder)
+}
+
+/// Polls `condition` every 50 ms for up to `seconds`.
+func eventually(_ seconds: Double, _ condition: () async -> Bool) async -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if await condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return await condition()
+}
+
+func fastMembership() -> MembershipConfiguration {
+    var configuration = MembershipConfiguration()
+    configuration.probeIntervalNanoseconds = 200_000_000
+    configuration.probeTimeoutNanoseconds = 100_000_000
+    configuration.suspicionMultiplier = 3
+    return configuration
+}
+
+@Suite("Node runtime on loopback sockets", .serialized)
+struct NodeHostTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    @Test("three nodes on real UDP and TCP sockets join through a seed and see each other")
+    func threeNodesJoin() async throws {
+        try await withCluster(["n1", "n2", "n3"]) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let first = try await NodeHost.start(
+                NodeOptions(name: "n1", keysDirectory: keys, membership: fastMembership()), group: group, logger: logger)
+            var hosts = [first]
+            for name in ["n2", "n3"] {
+                hosts.append(
+                    try await NodeHost.start(
+                        NodeOptions(name: name, seeds: [first.address], keysDirectory: keys, membership: fastMembership()),
+                        group: group, logger: logger))
+            }
+            let converged = await eventually(10) {
+                for host in hosts where await host.viewSize != 3 { return false }
+                return true
+            }
+            #expect(converged)
+            #expect(await first.drops.total == 0)
+            // A graceful leave is seen as "left" by the others.
+            await hosts[2].shutdown()
+            let left = await eventually(10) {
+                await first.members.first { $0.id == hosts[2].id }?.state == .left
+            }
+            #expect(left)
+            for host in hosts.prefix(2) { await host.shutdown() }
+            try await group.shutdownGracefully()
+        }
+    }
+
+    @Test("a crashed node is declared dead by the survivors")
+    func crashDetected() async throws {
+        try await withCluster(["a", "b", "c"]) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let seed = try await NodeHost.start(
+                NodeOptions(name: "a", keysDirectory: keys, membership: fastMembership()), group: group, logger: logger)
+            let b = try await NodeHost.start(
+                NodeOptions(name: "b", seeds: [seed.address], keysDirectory: keys, membership: fastMembership()),
+                group: group, logger: logger)
+            let c = try await NodeHost.start(
+                NodeOptions(name: "c", seeds: [seed.address], keysDirectory: keys, membership: fastMembership()),
+                group: group, logger: logger)
+            let joined = await eventually(10) {
+                let seen = await seed.viewSize
+                let seenByB = await b.viewSize
+                return seen == 3 && seenByB == 3
+            }
+            #expect(joined)
+            await c.shutdown(graceful: false)
+            let dead = await eventually(20) {
+                let seen = await seed.members.first { $0.id == c.id }?.state
+                let seenByB = await b.members.first { $0.id == c.id }?.state
+                return seen == .dead && seenByB == .dead
+            }
+            #expect(dead)
+            await seed.shutdown()
+            await b.shutdown()
+            try await group.shutdownGracefully()
+        }
+    }
+
+    @Test("a node whose key folder lacks its name fails to start with a clear error")
+    func missingIdentity() async throws {
+        try await withCluster(["only"]) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            await #expect(throws: NodeStartError.self) {
+                _ = try await NodeHost.start(NodeOptions(name: "ghost", keysDirectory: keys), group: group, logger: logger)
+            }
+            try await group.shutdownGracefully()
+        }
+    }
+}
