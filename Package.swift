@@ -49,6 +49,8 @@ let package = Package(
             dependencies: [
                 "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleSim", "DrizzleNode",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .executableTarget(

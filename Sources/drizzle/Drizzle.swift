@@ -10,5 +10,5 @@ struct Drizzle: AsyncParsableCommand {
             The node runtime, the prompt and multi mode arrive with later issues (see docs/cli.md); \
             today drizzle offers benchmarks. Keys are managed with drizzle-keys.
             """,
-        subcommands: [Config.self, Sim.self, Bench.self])
+        subcommands: [Agent.self, Config.self, Sim.self, Bench.self])
 }

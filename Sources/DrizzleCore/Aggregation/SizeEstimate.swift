@@ -68,7 +68,7 @@ public struct SizeSettings: Hashable, Sendable {
     public var joinWindowCycles: Int
 
     /// Values are clamped: at least 2 cycles per epoch, 1 to `maximumInstances` instances, 0 to 8
-    /// retries; the join window defaults to a third of the epoch.
+    /// retries; the join window defaults to 1 cycle.
     public init(
         epochCycles: Int = 30, instances: Int = 1, combination: Combination = .median,
         initiation: Initiation = .everyNode, retries: Int = 2, joinWindowCycles: Int? = nil
@@ -78,7 +78,7 @@ public struct SizeSettings: Hashable, Sendable {
         self.combination = combination
         self.initiation = initiation
         self.retries = min(8, max(0, retries))
-        self.joinWindowCycles = min(self.epochCycles - 1, max(0, joinWindowCycles ?? self.epochCycles / 3))
+        self.joinWindowCycles = min(self.epochCycles - 1, max(0, joinWindowCycles ?? 1))
     }
 
     /// The ticket of `instance` (an initiator's id) in `slot` during `epoch`: lower wins. A fixed

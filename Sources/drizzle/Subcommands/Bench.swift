@@ -1,3 +1,4 @@
+import DrizzleNode
 import ArgumentParser
 import DrizzleCrypto
 

@@ -1,3 +1,4 @@
+import DrizzleNode
 import ArgumentParser
 import DrizzleCore
 import DrizzleSim
@@ -121,7 +122,9 @@ struct SimSize: AsyncParsableCommand {
             "seed: \(experiment.seed)   rerun: drizzle sim size \(CommandLine.arguments.dropFirst(3).joined(separator: " "))",
             "simulated \(result.nodeCycles) node-cycles, \(result.datagrams) datagrams (\(result.datagramsLost) lost), "
                 + "largest \(result.largestDatagram) bytes, \(result.abandonedExchanges) exchanges abandoned"
-                + (result.replaced > 0 ? ", \(result.replaced) nodes replaced" : ""),
+                + (result.replaced > 0 ? ", \(result.replaced) nodes replaced" : "")
+                + (result.sealFailures > 0 ? ", \(result.sealFailures) datagrams too large to seal" : "")
+                + (result.drops > 0 ? ", \(result.drops) dropped on receipt" : ""),
             "max_rel_error: |estimate − live nodes| / live nodes over every live node (no estimate counts as 1)",
         ]
         if let geometric {

@@ -1,5 +1,4 @@
 import Synchronization
-import DrizzleCore
 import Foundation
 
 #if canImport(Glibc)
@@ -37,14 +36,5 @@ final class Progress: Sendable {
     func finish() {
         guard isVisible else { return }
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
-    }
-}
-
-/// The wall clock as the core's `Instant` (the shell reads clocks; the core never does).
-enum WallClock {
-    static func now() -> Instant {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Instant(nanoseconds: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
     }
 }

@@ -1,0 +1,118 @@
+import ArgumentParser
+import Dispatch
+import DrizzleConfig
+import DrizzleCore
+import DrizzleNode
+import Foundation
+import Logging
+import NIOPosix
+
+/// `drizzle agent`: one node, no prompt, until SIGINT or SIGTERM (then a graceful leave).
+struct Agent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one node (no prompt) until interrupted; leaves the cluster gracefully on SIGINT/SIGTERM.")
+
+    @Option(help: "The node's name: its key and certificate are <keys-dir>/nodes/<name>.key|.crt.")
+    var name: String
+
+    @Option(help: "Configuration file (YAML). Default: config/default.yaml when it exists.")
+    var config: String?
+
+    @Option(help: "Address to listen on (UDP and TCP), host:port. Default: node.host and node.peer_base_port.")
+    var bind: String?
+
+    @Option(help: "Address peers should use, host:port, when it differs from --bind.")
+    var advertise: String?
+
+    @Option(help: "Seeds to join through, host:port, comma-separated. Default: net.seeds.")
+    var join: String?
+
+    @Option(name: .customLong("keys-dir"), help: "Key folder. Default: keys.dir.")
+    var keysDirectory: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    @Argument(parsing: .allUnrecognized, help: "Setting flags, e.g. --membership-probe-interval-ms 500.")
+    var settings: [String] = []
+
+    func run() async throws {
+        let loaded = try loadConfiguration(file: config, flags: settings)
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw fail("unknown --log-level '\(logLevel)': use trace, debug, info, notice, warning, error or critical")
+        }
+        let bindText = bind ?? "\(loaded.node.host):\(loaded.node.peerBasePort)"
+        guard let (host, port) = splitHostPort(bindText) else {
+            throw fail("--bind '\(bindText)' is not host:port with a port in 0...65535")
+        }
+        let seeds = join.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? loaded.net.seeds
+        for seed in seeds where splitHostPort(seed) == nil {
+            throw fail("seed '\(seed)' is not host:port (check --join or net.seeds)")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "drizzle.agent")
+        let options = NodeOptions(
+            name: name, bindHost: host, bindPort: port,
+            advertise: advertise ?? (loaded.node.advertise.isEmpty ? nil : loaded.node.advertise), seeds: seeds,
+            keysDirectory: keysDirectory ?? loaded.keys.directory, membership: loaded.membershipConfiguration,
+            datagramLimit: loaded.gossip.maxDatagramBytes, replayWindow: loaded.keys.replayWindow)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let node: NodeHost
+        do {
+            node = try await NodeHost.start(options, group: group, logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw fail("\(error)")
+        }
+        FileHandle.standardError.write(Data("drizzle agent \(name) listening on \(node.address), id \(node.id)\n".utf8))
+        await waitForTermination()
+        await node.shutdown()
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// Splits `host:port` (IPv6 in brackets) into its parts.
+func splitHostPort(_ text: String) -> (String, Int)? {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
+    else { return nil }
+    var host = String(text[..<colon])
+    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    return host.isEmpty ? nil : (host, port)
+}
+
+/// Returns when the process receives SIGINT or SIGTERM.
+func waitForTermination() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let resumed = SignalLatch(continuation)
+        for signalNumber in [SIGINT, SIGTERM] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+            source.setEventHandler { resumed.fire() }
+            source.resume()
+            SignalLatch.keep(source)
+        }
+    }
+}
+
+/// Resumes a continuation once, however many signals arrive.
+final class SignalLatch: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func fire() {
+        lock.lock()
+        let pending = continuation
+        continuation = nil
+        lock.unlock()
+        pending?.resume()
+    }
+
+    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
+}

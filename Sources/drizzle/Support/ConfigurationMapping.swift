@@ -1,0 +1,17 @@
+import DrizzleConfig
+import DrizzleCore
+
+extension DrizzleConfiguration {
+    /// The failure detector's settings as the core takes them.
+    var membershipConfiguration: MembershipConfiguration {
+        var settings = MembershipConfiguration()
+        settings.probeIntervalNanoseconds = Int64(membership.probeIntervalMilliseconds) * 1_000_000
+        settings.probeTimeoutNanoseconds = Int64(membership.probeTimeoutMilliseconds) * 1_000_000
+        settings.indirectChecks = membership.indirectChecks
+        settings.suspicionMultiplier = membership.suspicionMultiplier
+        settings.reapNanoseconds = Int64(membership.deadReapMilliseconds) * 1_000_000
+        settings.lifeguard = membership.lifeguard
+        settings.retransmitMultiplier = gossip.retransmitMultiplier
+        return settings
+    }
+}
