@@ -7,8 +7,9 @@ struct Drizzle: AsyncParsableCommand {
         commandName: "drizzle",
         abstract: "BitDrizzle: an authenticated gossip cluster, DHT and laboratory for distributed systems.",
         discussion: """
-            The node runtime, the prompt and multi mode arrive with later issues (see docs/cli.md); \
-            today drizzle offers benchmarks. Keys are managed with drizzle-keys.
+            Run a node with `drizzle agent`, experiments with `drizzle sim`, measurements with \
+            `drizzle bench`. The prompt and multi mode arrive with the next issue (see docs/cli.md). \
+            Keys are managed with drizzle-keys.
             """,
         subcommands: [Agent.self, Config.self, Sim.self, Bench.self])
 }

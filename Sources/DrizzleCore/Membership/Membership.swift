@@ -167,7 +167,9 @@ public struct Membership: Sendable {
     public mutating func tick(now: Instant, using generator: inout some RandomNumberGenerator) -> [Output] {
         var outputs: [Output] = []
         // Relays whose target stayed silent tell the requester so (Lifeguard).
-        for (sequence, relay) in relays where relay.nackAt <= now {
+        // Sorted iteration everywhere outputs are produced: a run must depend only on its seed.
+        for sequence in relays.keys.sorted() {
+            guard let relay = relays[sequence], relay.nackAt <= now else { continue }
             relays[sequence] = nil
             if configuration.lifeguard {
                 outputs.append(.send(to: relay.requester, message: .nack(sequence: relay.originalSequence)))
@@ -185,7 +187,8 @@ public struct Membership: Sendable {
                 probe = current
             }
         }
-        for (id, suspicion) in suspicions where suspicion.deadline <= now {
+        for id in suspicions.keys.sorted() {
+            guard let suspicion = suspicions[id], suspicion.deadline <= now else { continue }
             suspicions[id] = nil
             if let member = view[id], member.state == .suspect {
                 outputs += declare(id, state: .dead, incarnation: member.incarnation, reporter: me, now: now)

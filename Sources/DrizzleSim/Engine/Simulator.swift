@@ -108,7 +108,8 @@ public final class Simulator<Node: SimulatedNode> {
         down.remove(index)
     }
 
-    /// Processes events until `rounds` rounds have run or `stop` returns true after a round.
+    /// Processes events until `rounds` rounds have run, or until `stop` holds, checked before
+    /// each round once the previous round's messages have been delivered. A later call continues.
     public func run(rounds limit: Int, until stop: (Simulator) -> Bool = { _ in false }) {
         while let (time, event) = queue.pop() {
             now = time
@@ -117,6 +118,11 @@ public final class Simulator<Node: SimulatedNode> {
             case .deliver(let to, let from, let bytes, let reliable):
                 deliver(bytes, to: to, from: from, reliable: reliable)
             case .round:
+                if rounds >= limit || stop(self) {
+                    // Put the round back so that a later call resumes exactly here.
+                    queue.schedule(.round, at: time)
+                    return
+                }
                 rounds += 1
                 for index in nodes.indices where !down.contains(index) {
                     effects.removeAll(keepingCapacity: true)
@@ -124,24 +130,8 @@ public final class Simulator<Node: SimulatedNode> {
                     dispatch(from: index)
                 }
                 queue.schedule(.round, at: time.advanced(byNanoseconds: roundNanoseconds))
-                if rounds >= limit || stop(self) {
-                    drainDeliveries(before: time.advanced(byNanoseconds: roundNanoseconds))
-                    return
-                }
             case .action(let id):
                 runAction(id)
-            }
-        }
-    }
-
-    /// Delivers what is in flight before `deadline` so the last round's exchanges complete.
-    private func drainDeliveries(before deadline: Instant) {
-        while let next = queue.nextTime, next < deadline, let (time, event) = queue.pop() {
-            now = time
-            switch event {
-            case .deliver(let to, let from, let bytes, let reliable): deliver(bytes, to: to, from: from, reliable: reliable)
-            case .round: continue
-            case .action(let id): runAction(id)
             }
         }
     }

@@ -7,8 +7,8 @@ import DrizzleCrypto
 /// cycle; counter — lose interest after k counted contacts; coin — with probability 1/k at each.
 /// Here every node runs `Gossip` behind the signed envelope on the simulator; one rumor starts at
 /// one node; a run ends when no node is still spreading it (and, with anti-entropy, once every
-/// node has it). Per k the experiment reports residue s (fraction of nodes that never heard the
-/// rumor from rumor mongering), traffic m (rumor-carrying messages per node), t_ave and t_last
+/// node has it). Per k the experiment reports residue s (fraction of nodes without the rumor when
+/// no node is spreading it any more — with anti-entropy on, its repairs up to then count too), traffic m (rumor-carrying messages per node), t_ave and t_last
 /// (the mean and the last cycle in which a node learned it), averaged over the runs.
 public struct RumorExperiment: Sendable {
     public var nodes = 1000
@@ -28,8 +28,8 @@ public struct RumorExperiment: Sendable {
 
     public init() {}
 
-    /// True when the run is the paper's model (push, no loss, no anti-entropy), so its figures compare.
-    public var isPaperModel: Bool { mode == .push && lossRate == 0 && antiEntropyEveryRounds == 0 }
+    /// True when the run is the paper's model (n = 1000, push, no loss, no anti-entropy), so its figures compare.
+    public var isPaperModel: Bool { nodes == 1000 && mode == .push && lossRate == 0 && antiEntropyEveryRounds == 0 }
 
     /// One row of the result.
     public struct Row: Sendable {
