@@ -136,7 +136,7 @@ struct MembershipTests {
         let messages: [MembershipMessage] = [
             .ping(sequence: 1, target: other, updates: updates), .ack(sequence: 2, updates: []),
             .pingRequest(sequence: 3, target: third, address: "10.0.0.3:40000", updates: updates), .nack(sequence: 4),
-            .join(updates: updates), .sync(members: updates, isReply: true),
+            .join(updates: updates), .sync(members: updates, isReply: true), .gossip(updates: updates),
         ]
         for message in messages { #expect(MembershipMessage(frame: message.frame) == message) }
         var generator = SplitMix(seed: 11)

@@ -11,6 +11,10 @@ public struct MembershipConfiguration: Hashable, Sendable {
     public var retransmitMultiplier = 4
     /// Dead and left members are forgotten this long after their last change.
     public var reapNanoseconds: Int64 = 30_000_000_000
+    /// Every gossip interval, pending updates go to `gossipFanout` random members (memberlist's
+    /// gossip loop), so updates spread faster than probes alone would carry them.
+    public var gossipIntervalNanoseconds: Int64 = 200_000_000
+    public var gossipFanout = 3
     /// Full state exchange with one random member this often (0: never).
     public var syncIntervalNanoseconds: Int64 = 30_000_000_000
     public var lifeguard = true
@@ -73,6 +77,7 @@ public struct Membership: Sendable {
     private var nextSequence: UInt32 = 0
     private var nextProbeAt: Instant
     private var nextSyncAt: Instant
+    private var nextGossipAt: Instant
     /// Seeds to retry while no member is known (a join that got no answer).
     private var pendingSeeds: [String] = []
 
@@ -94,6 +99,7 @@ public struct Membership: Sendable {
         broadcasts = BroadcastQueue(limit: .memberlist(multiplier: configuration.retransmitMultiplier))
         nextProbeAt = now.advanced(byNanoseconds: configuration.probeIntervalNanoseconds)
         nextSyncAt = now.advanced(byNanoseconds: configuration.syncIntervalNanoseconds)
+        nextGossipAt = now.advanced(byNanoseconds: configuration.gossipIntervalNanoseconds)
     }
 
     // MARK: Queries
@@ -209,6 +215,16 @@ public struct Membership: Sendable {
                 outputs += startProbe(now: now, using: &generator)
             }
         }
+        if configuration.gossipIntervalNanoseconds > 0, nextGossipAt <= now {
+            nextGossipAt = now.advanced(byNanoseconds: configuration.gossipIntervalNanoseconds)
+            if broadcasts.count > 0 {
+                for partner in activeMembers.shuffled(using: &generator).prefix(configuration.gossipFanout) {
+                    let updates = piggyback()
+                    if updates.isEmpty { break }
+                    outputs.append(.send(to: partner.address, message: .gossip(updates: updates)))
+                }
+            }
+        }
         if configuration.syncIntervalNanoseconds > 0, nextSyncAt <= now {
             nextSyncAt = now.advanced(byNanoseconds: configuration.syncIntervalNanoseconds)
             if let partner = activeMembers.randomElement(using: &generator) {
@@ -258,6 +274,8 @@ public struct Membership: Sendable {
             outputs += apply(updates, now: now)
             let replyTo = Self.announcedAddress(of: sender, in: updates) ?? senderAddress
             outputs.append(.send(to: replyTo, message: .sync(members: fullState(), isReply: true)))
+        case .gossip(let updates):
+            outputs += apply(updates, now: now)
         case .sync(let members, let isReply):
             outputs += apply(members, now: now)
             if !isReply {

@@ -11,6 +11,8 @@ public enum MembershipMessage: Hashable, Sendable {
     case join(updates: [MemberUpdate])
     /// Full state exchange (join answer, periodic push-pull anti-entropy). `isReply` marks the answer.
     case sync(members: [MemberUpdate], isReply: Bool)
+    /// Updates pushed by the gossip round (memberlist's gossip loop), beyond what probes carry.
+    case gossip(updates: [MemberUpdate])
 }
 
 extension FrameType {
@@ -20,6 +22,7 @@ extension FrameType {
     public static let nack: UInt8 = 0x33
     public static let join: UInt8 = 0x34
     public static let sync: UInt8 = 0x35
+    public static let gossip: UInt8 = 0x36
 }
 
 extension MembershipMessage {
@@ -57,6 +60,9 @@ extension MembershipMessage {
             type = FrameType.sync
             writer.write(UInt8(isReply ? 1 : 0))
             Self.write(members, to: &writer)
+        case .gossip(let updates):
+            type = FrameType.gossip
+            Self.write(updates, to: &writer)
         }
         return Frame(type: type, body: writer.finish())
     }
@@ -88,6 +94,9 @@ extension MembershipMessage {
         case FrameType.sync:
             guard let flag = reader.readUInt8(), flag <= 1, let members = Self.readUpdates(&reader) else { return nil }
             self = .sync(members: members, isReply: flag == 1)
+        case FrameType.gossip:
+            guard let updates = Self.readUpdates(&reader) else { return nil }
+            self = .gossip(updates: updates)
         default:
             return nil
         }
