@@ -50,7 +50,9 @@ func builtExecutable(_ name: String) throws -> URL {
 /// in the folder `cwd` and waits for it, at most `timeoutSeconds` (then it is killed and the run
 /// reported as terminated by a signal). Output goes through files, so a chatty tool cannot block
 /// on a full pipe.
-func runTool(_ executable: String, _ arguments: [String], cwd: URL, timeoutSeconds: Double = 20) throws -> ToolRun {
+func runTool(
+    _ executable: String, _ arguments: [String], cwd: URL, input: String? = nil, timeoutSeconds: Double = 20
+) throws -> ToolRun {
     let process = Process()
     process.executableURL = try builtExecutable(executable)
     process.arguments = arguments
@@ -70,7 +72,13 @@ func runTool(_ executable: String, _ arguments: [String], cwd: URL, timeoutSecon
     }
     process.standardOutput = out
     process.standardError = err
-    process.standardInput = FileHandle.nullDevice
+    if let input {
+        let inURL = capture.appendingPathComponent("stdin")
+        try Data(input.utf8).write(to: inURL)
+        process.standardInput = try FileHandle(forReadingFrom: inURL)
+    } else {
+        process.standardInput = FileHandle.nullDevice
+    }
     try process.run()
     let deadline = Date().addingTimeInterval(timeoutSeconds)
     while process.isRunning && Date() < deadline { usleep(2_000) }

@@ -44,7 +44,10 @@ struct SimSize: AsyncParsableCommand {
     var initiators = "every"
 
     @Option(help: "Times an unanswered exchange is resent before it is abandoned (0: the papers' model).")
-    var retries = 2
+    var retries = 4
+
+    @Flag(help: "Run every node's cycle at the same instant (default: each node at its own random phase in the round).")
+    var lockstep = false
 
     @OptionGroup var experiment: ExperimentOptions
 
@@ -92,6 +95,7 @@ struct SimSize: AsyncParsableCommand {
             retries: retries)
         setup.seed = experiment.seed
         setup.signed = !experiment.noCrypto
+        setup.lockstep = lockstep
 
         let progress = Progress(total: cycles)
         let started = WallClock.now()
@@ -115,7 +119,7 @@ struct SimSize: AsyncParsableCommand {
         var notes = [
             "size: n=\(nodes) cycles=\(cycles) algorithm=\(algorithm.rawValue) instances=\(instances) combine=\(combine) "
                 + "epoch-cycles=\(epochCycles) initiators=\(initiators) retries=\(retries) loss=\(loss) churn=\(churn)"
-                + (churn > 0 ? " churn-cycle=\(churnCycle)" : ""),
+                + (churn > 0 ? " churn-cycle=\(churnCycle)" : "") + (lockstep ? " lockstep" : ""),
             experiment.noCrypto
                 ? "crypto: OFF (--no-crypto): datagrams are encoded but not signed"
                 : "crypto: every datagram signed and verified with Ed25519",
@@ -127,6 +131,10 @@ struct SimSize: AsyncParsableCommand {
                 + (result.drops > 0 ? ", \(result.drops) dropped on receipt" : ""),
             "max_rel_error: |estimate − live nodes| / live nodes over every live node (no estimate counts as 1)",
         ]
+        let missing = result.rows.filter { $0.withoutEstimate > 0 }.map(\.cycle)
+        if !missing.isEmpty {
+            notes.append("cycles in which some live node had no estimate yet (counted as error 1): \(ranges(missing))")
+        }
         if let geometric {
             notes.append(
                 "variance factor, geometric mean of the first 10 cycles of each epoch: \(fixed(geometric, 4)) "
@@ -152,4 +160,21 @@ struct SimSize: AsyncParsableCommand {
             try write(folder: folder, name: "size", table: table, plot: plot)
         }
     }
+}
+
+/// "1-3, 7, 31" for [1, 2, 3, 7, 31].
+private func ranges(_ values: [Int]) -> String {
+    var parts: [String] = []
+    var start = values.first ?? 0
+    var last = start
+    for value in values.dropFirst() + [Int.min] {
+        if value == last + 1 {
+            last = value
+            continue
+        }
+        parts.append(start == last ? "\(start)" : "\(start)-\(last)")
+        start = value
+        last = value
+    }
+    return values.isEmpty ? "" : parts.joined(separator: ", ")
 }

@@ -1,9 +1,9 @@
-import DrizzleConfig
-import DrizzleCore
+public import DrizzleConfig
+public import DrizzleCore
 
 extension DrizzleConfiguration {
     /// The failure detector's settings as the core takes them.
-    var membershipConfiguration: MembershipConfiguration {
+    public var membershipConfiguration: MembershipConfiguration {
         var settings = MembershipConfiguration()
         settings.probeIntervalNanoseconds = Int64(membership.probeIntervalMilliseconds) * 1_000_000
         settings.probeTimeoutNanoseconds = Int64(membership.probeTimeoutMilliseconds) * 1_000_000

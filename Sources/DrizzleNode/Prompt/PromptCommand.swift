@@ -1,0 +1,94 @@
+/// A command typed at the BitDrizzle prompt: the original's commands, plus `MB`.
+/// Parsing is case-insensitive; arguments keep their case (file names, keys).
+public enum PromptCommand: Equatable, Sendable {
+    public enum Scope: String, Sendable {
+        case local = "L"
+        case network = "N"
+    }
+
+    case help
+    case localListener
+    case multiMode
+    case findNetwork
+    case locateHash(String)
+    case joinNetwork
+    case leaveNetwork
+    case size
+    case routingInfo
+    case members
+    case write(Scope, file: String?, pieceSize: Int?)
+    case read(Scope, key: String?)
+    case delete(Scope, key: String?)
+    case exit
+
+    /// Why a line is not a command; the description is the one-line hint the prompt prints.
+    public enum ParseError: Error, Equatable, CustomStringConvertible {
+        case empty
+        case unknown(String)
+        case missingArgument(String, usage: String)
+        case badArgument(String, usage: String)
+
+        public var description: String {
+            switch self {
+            case .empty: ""
+            case .unknown(let word): "unknown command '\(word)' — type H for the list of commands"
+            case .missingArgument(let command, let usage), .badArgument(let command, let usage):
+                "\(command): usage: \(usage)"
+            }
+        }
+    }
+
+    /// Every command with its one-line help, in the order `H` prints them.
+    public static let catalog: [(command: String, meaning: String)] = [
+        ("H", "Help: this list"),
+        ("LL", "Local Listener: check that this node's listener answers"),
+        ("MM", "Multi Mode: start net_size nodes on loopback (from the configured base ports)"),
+        ("FN", "Find Network: find an entry node (configured seeds, else a scan of the base ports)"),
+        ("LH <hash>", "Locate Hash: the node owning a hash and the hops (arrives with the ring)"),
+        ("JN", "Join Network: join through the entry node found by FN"),
+        ("LN", "Leave Network: leave gracefully"),
+        ("SZ", "Network Size: the gossip estimate beside the member count of this node's view"),
+        ("RI", "Routing Info: id, address, members by state, drops by reason"),
+        ("MB", "Members: every member with state, address, incarnation, certificate serial"),
+        ("W[L|N] [file] [piece_size]", "Write a file locally or to the network (arrives with the ring)"),
+        ("R[L|N] [key]", "Read data by key (arrives with the ring)"),
+        ("D[L|N] [key]", "Delete data by key (arrives with the ring)"),
+        ("X", "Exit: stop every node this prompt started"),
+    ]
+
+    /// Parses one line.
+    public init(parsing line: String) throws(ParseError) {
+        let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard let first = words.first else { throw .empty }
+        let arguments = Array(words.dropFirst())
+        let word = first.uppercased()
+        switch word {
+        case "H", "HELP", "?": self = .help
+        case "LL": self = .localListener
+        case "MM": self = .multiMode
+        case "FN": self = .findNetwork
+        case "LH":
+            guard let hash = arguments.first else { throw .missingArgument("LH", usage: "LH <hash> (32 hex digits)") }
+            self = .locateHash(hash)
+        case "JN": self = .joinNetwork
+        case "LN": self = .leaveNetwork
+        case "SZ": self = .size
+        case "RI": self = .routingInfo
+        case "MB": self = .members
+        case "X", "EXIT", "QUIT": self = .exit
+        case "W", "WL", "WN":
+            let scope: Scope = word == "WL" ? .local : .network
+            var pieceSize: Int?
+            if arguments.count > 1 {
+                guard let size = Int(arguments[1]), size > 0 else {
+                    throw .badArgument(word, usage: "\(word) [file=test_file.txt] [piece_size=256], piece_size a positive number")
+                }
+                pieceSize = size
+            }
+            self = .write(scope, file: arguments.first, pieceSize: pieceSize)
+        case "R", "RL", "RN": self = .read(word == "RL" ? .local : .network, key: arguments.first)
+        case "D", "DL", "DN": self = .delete(word == "DL" ? .local : .network, key: arguments.first)
+        default: throw .unknown(first)
+        }
+    }
+}

@@ -1,0 +1,245 @@
+public import DrizzleConfig
+import DrizzleCore
+import DrizzleCrypto
+public import Logging
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What the prompt does: runs each `PromptCommand` against the local node and, in multi mode,
+/// the nodes it started, and answers with lines of text. The `drizzle` prompt (terminal or pipe)
+/// is a thin loop around this type.
+public actor PromptSession {
+    public let configuration: DrizzleConfiguration
+    private let group: MultiThreadedEventLoopGroup
+    private let logger: Logger
+    private var local: NodeHost?
+    private var cluster: [NodeHost] = []
+    private var entry: String?
+    private var announcements: [String] = []
+
+    public init(configuration: DrizzleConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Makes sure a CA and the local node's key exist (a development CA is issued on first run,
+    /// through the same `KeyStore` as `drizzle-keys`), then starts the local node.
+    public func start() async throws -> [String] {
+        var lines = try ensureKeys(for: [nodeName(0)])
+        let node = try await NodeHost.start(options(for: 0, seeds: configuration.net.seeds), group: group, logger: logger)
+        local = node
+        lines.append("local node \(node.name) listening on \(node.address), id \(node.id)")
+        return lines
+    }
+
+    /// Runs one command; `done` is true after `X`.
+    public func run(_ command: PromptCommand) async -> (lines: [String], done: Bool) {
+        switch command {
+        case .help:
+            return (PromptCommand.catalog.map { "\($0.command.padding(28)) \($0.meaning)" }, false)
+        case .localListener:
+            return (await checkListener(), false)
+        case .multiMode:
+            return (await multiMode(), false)
+        case .findNetwork:
+            return (await findNetwork(), false)
+        case .joinNetwork:
+            return (await joinNetwork(), false)
+        case .leaveNetwork:
+            guard let local else { return (["no local node"], false) }
+            await local.leave()
+            return (["\(local.name) announced that it leaves; JN joins again"], false)
+        case .size:
+            return (await size(), false)
+        case .routingInfo:
+            return (await routingInfo(), false)
+        case .members:
+            return (await memberTable(), false)
+        case .locateHash, .write, .read, .delete:
+            return (
+                [
+                    "data and lookup commands (LH, W, R, D) arrive with the DHT ring, which this build does not have yet"
+                ], false
+            )
+        case .exit:
+            let count = cluster.count + (local == nil ? 0 : 1)
+            await stopAll()
+            return (["stopped \(count) node\(count == 1 ? "" : "s"); goodbye"], true)
+        }
+    }
+
+    /// Stops every node this session started, gracefully.
+    public func stopAll() async {
+        for node in cluster { await node.shutdown() }
+        cluster = []
+        if let local { await local.shutdown() }
+        local = nil
+        try? await group.shutdownGracefully()
+    }
+
+    // MARK: Commands
+
+    private func multiMode() async -> [String] {
+        guard let local else { return ["no local node"] }
+        guard cluster.isEmpty else { return ["multi mode already runs \(cluster.count + 1) nodes"] }
+        let count = configuration.net.size
+        guard count > 1 else { return ["net.size is 1: nothing more to start"] }
+        var lines: [String]
+        do {
+            lines = try ensureKeys(for: (1..<count).map { nodeName($0) })
+        } catch {
+            return ["cannot issue keys: \(error)"]
+        }
+        for index in 1..<count {
+            do {
+                cluster.append(try await NodeHost.start(options(for: index, seeds: [local.address]), group: group, logger: logger))
+            } catch {
+                lines.append("node \(nodeName(index)) did not start: \(error)")
+            }
+        }
+        entry = local.address
+        lines.append("multi mode: started \(cluster.count) nodes on \(configuration.node.host) ports \(configuration.node.peerBasePort + 1)–\(configuration.node.peerBasePort + count - 1), joining \(local.address)")
+        // Give the joins a moment so SZ right after MM shows the cluster.
+        for _ in 0..<40 {
+            if await local.viewSize >= cluster.count + 1 { break }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        lines.append("view of \(local.name): \(await local.viewSize) members")
+        return lines
+    }
+
+    private func findNetwork() async -> [String] {
+        if let seed = configuration.net.seeds.first {
+            entry = seed
+            return ["entry node \(seed) (configured seed)"]
+        }
+        let own = local?.address
+        let base = configuration.node.peerBasePort
+        for host in configuration.net.scanHosts {
+            for port in base..<(base + max(1, configuration.net.size)) where "\(host):\(port)" != own {
+                if await Self.answers(host: host, port: port, group: group) {
+                    entry = "\(host):\(port)"
+                    return ["entry node \(host):\(port) (found by scanning \(host) ports \(base)–\(base + configuration.net.size - 1))"]
+                }
+            }
+        }
+        return ["no entry node found on \(configuration.net.scanHosts.joined(separator: ", ")) ports \(base)–\(base + configuration.net.size - 1); start one (MM) or configure net.seeds"]
+    }
+
+    private func joinNetwork() async -> [String] {
+        guard let local else { return ["no local node"] }
+        var lines: [String] = []
+        if entry == nil { lines += await findNetwork() }
+        guard let entry else { return lines }
+        await local.join([entry])
+        for _ in 0..<30 {
+            if await local.viewSize > 1 { break }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        lines.append("joined through \(entry): \(await local.viewSize) members in view")
+        return lines
+    }
+
+    private func size() async -> [String] {
+        guard let local else { return ["no local node"] }
+        let view = await local.viewSize
+        return ["members in this node's view: \(view)", "gossip estimate: arrives with size estimation (next step of this issue)"]
+    }
+
+    private func routingInfo() async -> [String] {
+        guard let local else { return ["no local node"] }
+        let members = await local.members
+        var byState: [MemberState: Int] = [:]
+        for member in members { byState[member.state, default: 0] += 1 }
+        let states = [MemberState.alive, .suspect, .dead, .left].map { "\($0) \(byState[$0, default: 0])" }
+        let drops = await local.drops.nonZero
+        return [
+            "id       \(local.id)", "name     \(local.name)", "address  \(local.address)",
+            "members  " + states.joined(separator: ", ") + " (itself not counted)",
+            "drops    " + (drops.isEmpty ? "none" : drops.map { "\($0.reason) \($0.count)" }.joined(separator: ", ")),
+        ]
+    }
+
+    private func memberTable() async -> [String] {
+        guard let local else { return ["no local node"] }
+        let me = await local.selfMember
+        let rows = [me] + (await local.members)
+        return ["\("id".padding(32)) \("state".padding(7)) \("address".padding(21)) \("incarnation".padding(11)) serial"]
+            + rows.map { member in
+                "\(member.id.description.padding(32)) \(member.state.description.padding(7)) \(member.address.padding(21)) \(String(member.incarnation).padding(11)) \(KeyStore.serialText(member.serial))"
+                    + (member.id == me.id ? "  (this node)" : "")
+            }
+    }
+
+    private func checkListener() async -> [String] {
+        guard let local else { return ["no local node is running"] }
+        guard let (host, port) = Self.split(local.address) else { return ["local address \(local.address) is not host:port"] }
+        let up = await Self.answers(host: host, port: port, group: group)
+        return [up ? "local listener at \(local.address) answers (UDP gossip and TCP on the same port)" : "local listener at \(local.address) does not answer"]
+    }
+
+    // MARK: Helpers
+
+    /// Nodes are named by their port (`node-40000`, …): unique on a host, so several prompts
+    /// and agents can share one key folder.
+    func nodeName(_ index: Int) -> String { "node-\(configuration.node.peerBasePort + index)" }
+
+    private func options(for index: Int, seeds: [String]) -> NodeOptions {
+        return NodeOptions(
+            name: nodeName(index), bindHost: configuration.node.host, bindPort: configuration.node.peerBasePort + index,
+            seeds: seeds, keysDirectory: configuration.keys.directory, membership: configuration.membershipConfiguration,
+            datagramLimit: configuration.gossip.maxDatagramBytes, replayWindow: configuration.keys.replayWindow)
+    }
+
+    /// Issues a development CA and node keys where missing, saying so.
+    private func ensureKeys(for names: [String]) throws -> [String] {
+        let store = KeyStore(directory: configuration.keys.directory)
+        let now = WallClock.now().unixSeconds
+        var lines: [String] = []
+        if !FileSystem.exists(store.caKeyPath) {
+            let authority = try store.createAuthority(name: "drizzle-dev-ca", durationSeconds: 365 * 86_400, now: now - 60)
+            lines.append("no CA in \(store.directory)/: issued a development CA \(authority.issuer) (drizzle-keys manages it)")
+        }
+        var issued = 0
+        for name in names where !FileSystem.exists(store.keyPath(of: name)) {
+            _ = try store.issue(name: name, durationSeconds: 30 * 86_400, now: now - 60)
+            issued += 1
+        }
+        if issued > 0 { lines.append("issued \(issued) development node key\(issued == 1 ? "" : "s") in \(store.directory)/nodes/") }
+        return lines
+    }
+
+    private static func split(_ address: String) -> (String, Int)? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
+        return (String(address[..<colon]), port)
+    }
+
+    /// True when a TCP connection to `host:port` succeeds within 300 ms (a node's TCP listener).
+    static func answers(host: String, port: Int, group: MultiThreadedEventLoopGroup) async -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: group).connectTimeout(.milliseconds(300))
+                .connect(host: host, port: port).get()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+/// File existence without Foundation's overhead in this module's hot paths.
+enum FileSystem {
+    static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
+    }
+}
+
+extension String {
+    fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+}

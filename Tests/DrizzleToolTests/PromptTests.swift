@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+@Suite("drizzle prompt", .serialized)
+struct PromptTests {
+    /// A config on its own ports so the test does not collide with a running cluster.
+    func writeConfig(in folder: URL, basePort: Int, size: Int) throws {
+        let text = """
+            node:
+              peer_base_port: \(basePort)
+              local_base_port: \(basePort + 1000)
+            net:
+              size: \(size)
+            keys:
+              dir: keys
+            membership:
+              probe_interval_ms: 200
+              probe_timeout_ms: 100
+            """
+        try text.write(to: folder.appendingPathComponent("drizzle.yaml"), atomically: true, encoding: .utf8)
+    }
+
+    @Test("commands piped into drizzle run a multi-mode cluster and exit 0")
+    func pipedMultiMode() async throws {
+        try await withScratchDirectory { folder in
+            try writeConfig(in: folder, basePort: 46100, size: 5)
+            let run = try runTool(
+                "drizzle", ["--config", "drizzle.yaml"], cwd: folder, input: "H\nMM\nSZ\nRI\nMB\nbogus\nmm\nX\n",
+                timeoutSeconds: 60)
+            #expect(run.succeeded, "\(run)")
+            let output = run.standardOutput
+            #expect(output.contains("issued a development CA"))
+            #expect(output.contains("multi mode: started 4 nodes"))
+            #expect(output.contains("members in this node's view: 5"))
+            #expect(output.contains("alive 4, suspect 0, dead 0, left 0"))
+            #expect(output.contains("unknown command 'bogus' — type H for the list of commands"))
+            #expect(output.contains("multi mode already runs 5 nodes"))
+            #expect(output.contains("stopped 5 nodes"))
+            // Every member row of MB names a certificate serial, and the keys were issued 0600.
+            #expect(output.split(separator: "\n").filter { $0.contains(" alive   127.0.0.1:") }.count == 5)
+            let key = folder.appendingPathComponent("keys/nodes/node-46103.key").path
+            let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+        }
+    }
+
+    @Test("a second prompt finds the first cluster with FN and joins it with JN")
+    func findAndJoin() async throws {
+        try await withScratchDirectory { folder in
+            try writeConfig(in: folder, basePort: 46200, size: 3)
+            let first = Process()
+            first.executableURL = try builtExecutable("drizzle")
+            first.arguments = ["--config", "drizzle.yaml"]
+            first.currentDirectoryURL = folder
+            let pipe = Pipe()
+            first.standardInput = pipe
+            first.standardOutput = FileHandle.nullDevice
+            first.standardError = FileHandle.nullDevice
+            try first.run()
+            defer {
+                try? pipe.fileHandleForWriting.write(contentsOf: Data("X\n".utf8))
+                try? pipe.fileHandleForWriting.close()
+                first.waitUntilExit()
+            }
+            try pipe.fileHandleForWriting.write(contentsOf: Data("MM\n".utf8))
+            try await Task.sleep(for: .seconds(3))
+            // The second prompt's own node would take port 46200, so it uses the next free base.
+            let second = folder.appendingPathComponent("second")
+            try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
+            try """
+                node:
+                  peer_base_port: 46203
+                net:
+                  size: 3
+                  scan_hosts: [127.0.0.1]
+                  seeds: [127.0.0.1:46200]
+                keys:
+                  dir: ../keys
+                """.write(to: second.appendingPathComponent("drizzle.yaml"), atomically: true, encoding: .utf8)
+            let run = try runTool(
+                "drizzle", ["--config", "drizzle.yaml"], cwd: second, input: "FN\nJN\nSZ\nX\n", timeoutSeconds: 60)
+            #expect(run.succeeded, "\(run)")
+            #expect(run.standardOutput.contains("entry node 127.0.0.1:46200 (configured seed)"))
+            #expect(run.standardOutput.contains("members in this node's view: 4"))
+        }
+    }
+}
