@@ -22,6 +22,9 @@ struct Drizzle: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "Node log level on standard error: trace … critical.")
     var logLevel: String = "warning"
 
+    @Flag(help: "Start multi mode (MM: net_size nodes on loopback) before the first prompt.")
+    var multi = false
+
     /// With no subcommand: start the local node and the prompt.
     func run() async throws {
         let configuration = try loadConfiguration(file: config, flags: [])
@@ -39,6 +42,9 @@ struct Drizzle: AsyncParsableCommand {
         } catch {
             await session.stopAll()
             throw fail("\(error)")
+        }
+        if multi {
+            for line in await session.run(.multiMode).lines { print(line) }
         }
         let reader = LineReader(prompt: "Enter a command or type H for help:")
         if !reader.isTerminal { print("Enter a command or type H for help:") }
