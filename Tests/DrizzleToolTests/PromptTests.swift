@@ -84,4 +84,44 @@ struct PromptTests {
             #expect(run.standardOutput.contains("members in this node's view: 4"))
         }
     }
+
+    @Test("drizzle attach runs prompt commands on a running node through its owner-only control socket")
+    func attach() async throws {
+        try await withScratchDirectory { folder in
+            try writeConfig(in: folder, basePort: 46300, size: 3)
+            let first = Process()
+            first.executableURL = try builtExecutable("drizzle")
+            first.arguments = ["--config", "drizzle.yaml"]
+            first.currentDirectoryURL = folder
+            let pipe = Pipe()
+            first.standardInput = pipe
+            first.standardOutput = FileHandle.nullDevice
+            first.standardError = FileHandle.nullDevice
+            try first.run()
+            defer {
+                try? pipe.fileHandleForWriting.write(contentsOf: Data("X\n".utf8))
+                try? pipe.fileHandleForWriting.close()
+                first.waitUntilExit()
+            }
+            try pipe.fileHandleForWriting.write(contentsOf: Data("MM\n".utf8))
+            let socket = folder.appendingPathComponent("data/node-46300.sock").path
+            var ready = false
+            for _ in 0..<100 where !ready {
+                try await Task.sleep(for: .milliseconds(100))
+                ready = FileManager.default.fileExists(atPath: socket)
+            }
+            #expect(ready)
+            try await Task.sleep(for: .seconds(2))
+            let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+            let run = try runTool("drizzle", ["attach", "data/node-46300.sock"], cwd: folder, input: "SZ\nnope\nX\n", timeoutSeconds: 30)
+            #expect(run.succeeded, "\(run)")
+            #expect(run.standardOutput.contains("control socket data/node-46300.sock answers for node-46300"))
+            #expect(run.standardOutput.contains("members in this node's view: 3"))
+            #expect(run.standardOutput.contains("unknown command 'nope'"))
+            #expect(run.standardOutput.contains("detached"))
+            let missing = try runTool("drizzle", ["attach", "data/absent.sock"], cwd: folder)
+            #expect(missing.status == 1 && missing.errorLines.count == 1)
+        }
+    }
 }

@@ -19,7 +19,7 @@ public actor PromptSession {
     private var local: NodeHost?
     private var cluster: [NodeHost] = []
     private var entry: String?
-    private var announcements: [String] = []
+    private var control: ControlSocket?
 
     public init(configuration: DrizzleConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -27,14 +27,49 @@ public actor PromptSession {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
+    /// The control socket of the node called `name`: `<data.dir>/<name>.sock`.
+    public static func controlPath(for name: String, in configuration: DrizzleConfiguration) -> String {
+        let folder = configuration.data.directory.hasSuffix("/") ? String(configuration.data.directory.dropLast()) : configuration.data.directory
+        return "\(folder)/\(name).sock"
+    }
+
     /// Makes sure a CA and the local node's key exist (a development CA is issued on first run,
-    /// through the same `KeyStore` as `drizzle-keys`), then starts the local node.
+    /// through the same `KeyStore` as `drizzle-keys`), then starts the local node and its control socket.
     public func start() async throws -> [String] {
         var lines = try ensureKeys(for: [nodeName(0)])
         let node = try await NodeHost.start(options(for: 0, seeds: configuration.net.seeds), group: group, logger: logger)
-        local = node
         lines.append("local node \(node.name) listening on \(node.address), id \(node.id)")
-        return lines
+        return lines + (await adopt(node))
+    }
+
+    /// Serves an already running node (an agent): its control socket answers prompt commands.
+    public func adopt(_ node: NodeHost) async -> [String] {
+        local = node
+        let path = Self.controlPath(for: node.name, in: configuration)
+        do {
+            control = try await ControlSocket.listen(at: path, group: group, logger: logger) { [weak self] line in
+                guard let self else { return ControlResponse(ok: false, error: "the node is stopping") }
+                return await self.answer(line)
+            }
+            return ["control socket \(path) (drizzle attach \(path))"]
+        } catch {
+            return ["control socket \(path) could not be opened: \(error)"]
+        }
+    }
+
+    /// Answers one line received on the control socket.
+    public func answer(_ line: String) async -> ControlResponse {
+        let command: PromptCommand
+        do {
+            command = try PromptCommand(parsing: line)
+        } catch {
+            return ControlResponse(ok: false, error: error.description)
+        }
+        if command == .localListener {
+            return ControlResponse(ok: true, lines: ["control socket \(control?.path ?? "?") answers for \(local?.name ?? "no node")"])
+        }
+        let (lines, done) = await run(command)
+        return ControlResponse(ok: true, lines: lines, done: done)
     }
 
     /// Runs one command; `done` is true after `X`.
@@ -75,6 +110,8 @@ public actor PromptSession {
 
     /// Stops every node this session started, gracefully.
     public func stopAll() async {
+        await control?.close()
+        control = nil
         for node in cluster { await node.shutdown() }
         cluster = []
         if let local { await local.shutdown() }
@@ -178,9 +215,22 @@ public actor PromptSession {
 
     private func checkListener() async -> [String] {
         guard let local else { return ["no local node is running"] }
-        guard let (host, port) = Self.split(local.address) else { return ["local address \(local.address) is not host:port"] }
-        let up = await Self.answers(host: host, port: port, group: group)
-        return [up ? "local listener at \(local.address) answers (UDP gossip and TCP on the same port)" : "local listener at \(local.address) does not answer"]
+        var lines: [String] = []
+        if let control {
+            do {
+                let response = try await ControlSocket.send("LL", to: control.path, group: group)
+                lines += response.lines
+            } catch {
+                lines.append("control socket \(control.path) does not answer: \(error)")
+            }
+        } else {
+            lines.append("no control socket is open")
+        }
+        if let (host, port) = Self.split(local.address) {
+            let up = await Self.answers(host: host, port: port, group: group)
+            lines.append(up ? "gossip listener \(local.address) answers (UDP and TCP on one port)" : "gossip listener \(local.address) does not answer")
+        }
+        return lines
     }
 
     // MARK: Helpers

@@ -69,8 +69,10 @@ struct Agent: AsyncParsableCommand {
             throw fail("\(error)")
         }
         FileHandle.standardError.write(Data("drizzle agent \(name) listening on \(node.address), id \(node.id)\n".utf8))
+        let session = PromptSession(configuration: loaded, logger: logger)
+        for line in await session.adopt(node) { FileHandle.standardError.write(Data("drizzle agent \(name): \(line)\n".utf8)) }
         await waitForTermination()
-        await node.shutdown()
+        await session.stopAll()
         try? await group.shutdownGracefully()
     }
 }

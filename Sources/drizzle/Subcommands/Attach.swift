@@ -1,0 +1,45 @@
+import ArgumentParser
+import DrizzleConfig
+import DrizzleNode
+import Foundation
+import NIOPosix
+
+/// `drizzle attach`: the prompt on an already running node, through its control socket.
+struct Attach: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Open the prompt on a running node through its control socket (X detaches).")
+
+    @Argument(help: "The control socket. Default: <data.dir>/node-<peer_base_port>.sock.")
+    var socket: String?
+
+    @Option(help: "Configuration file (YAML), for the default socket path.")
+    var config: String?
+
+    func run() async throws {
+        let loaded = try loadConfiguration(file: config, flags: [])
+        let path = socket ?? PromptSession.controlPath(for: "node-\(loaded.node.peerBasePort)", in: loaded)
+        let group = MultiThreadedEventLoopGroup.singleton
+        do {
+            let hello = try await ControlSocket.send("LL", to: path, group: group)
+            for line in hello.lines { print(line) }
+        } catch {
+            throw fail("cannot reach the control socket \(path): \(error) (is the node running? pass its socket path)")
+        }
+        let reader = LineReader(prompt: "Enter a command or type H for help:")
+        while let line = await reader.next() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            if trimmed.uppercased() == "X" {
+                print("detached from \(path); the node keeps running")
+                return
+            }
+            do {
+                let response = try await ControlSocket.send(trimmed, to: path, group: group)
+                for output in response.lines { print(output) }
+                if let error = response.error { print(error) }
+            } catch {
+                throw fail("the control socket \(path) stopped answering: \(error)")
+            }
+        }
+    }
+}
