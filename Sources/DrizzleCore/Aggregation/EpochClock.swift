@@ -41,6 +41,9 @@ struct EpochClock: Sendable {
         self.founding = founding
     }
 
+    /// The number of the epoch after this one (saturating: an epoch number comes from the wire).
+    var nextEpoch: UInt64 { epoch == .max ? .max : epoch + 1 }
+
     /// True when the current epoch has run all its cycles (its value is the epoch's result).
     var isFinal: Bool { participating && cycle >= epochCycles }
 

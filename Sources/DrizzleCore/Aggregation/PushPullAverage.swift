@@ -49,7 +49,7 @@ public struct PushPullAverage: SizeEstimator {
     public var runningEstimate: SizeEstimate? {
         guard clock.participating else { return nil }
         let sizes = slots.compactMap { slot -> Double? in
-            guard let slot, slot.value > 0 else { return nil }
+            guard let slot, slot.value > 0, (1 / slot.value).isFinite else { return nil }
             return 1 / slot.value
         }
         guard let size = settings.combine(sizes) else { return nil }
@@ -69,7 +69,7 @@ public struct PushPullAverage: SizeEstimator {
         case .startFirst: enter(1, atCycle: 0, using: &generator)
         case .startNext:
             clock.close(running: runningEstimate)
-            enter(clock.epoch + 1, atCycle: 0, using: &generator)
+            enter(clock.nextEpoch, atCycle: 0, using: &generator)
         }
         defer { clock.endTick() }
         ledger.forgetAnswers(before: clock.ticks - settings.retries - 2)

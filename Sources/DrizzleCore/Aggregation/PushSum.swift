@@ -43,7 +43,7 @@ public struct PushSum: SizeEstimator {
     public var runningEstimate: SizeEstimate? {
         guard clock.participating else { return nil }
         let sizes = slots.compactMap { slot -> Double? in
-            guard let slot, slot.weight > 0, slot.sum > 0 else { return nil }
+            guard let slot, slot.weight > 0, slot.sum > 0, (slot.sum / slot.weight).isFinite else { return nil }
             return slot.sum / slot.weight
         }
         guard let size = settings.combine(sizes) else { return nil }
@@ -67,7 +67,7 @@ public struct PushSum: SizeEstimator {
         case .startFirst: enter(1, atCycle: 0, using: &generator)
         case .startNext:
             clock.close(running: runningEstimate)
-            enter(clock.epoch + 1, atCycle: 0, using: &generator)
+            enter(clock.nextEpoch, atCycle: 0, using: &generator)
         }
         defer { clock.endTick() }
         ledger.forgetAnswers(before: clock.ticks - settings.retries - 2)

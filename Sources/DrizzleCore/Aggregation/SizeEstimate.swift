@@ -68,17 +68,17 @@ public struct SizeSettings: Hashable, Sendable {
     public var joinWindowCycles: Int
 
     /// Values are clamped: at least 2 cycles per epoch, 1 to `maximumInstances` instances, 0 to 8
-    /// retries; the join window defaults to 1 cycle.
+    /// retries; the join window defaults to 2 cycles.
     public init(
         epochCycles: Int = 30, instances: Int = 1, combination: Combination = .median,
-        initiation: Initiation = .everyNode, retries: Int = 2, joinWindowCycles: Int? = nil
+        initiation: Initiation = .everyNode, retries: Int = 4, joinWindowCycles: Int? = nil
     ) {
         self.epochCycles = max(2, epochCycles)
         self.instances = min(Self.maximumInstances, max(1, instances))
         self.combination = combination
         self.initiation = initiation
         self.retries = min(8, max(0, retries))
-        self.joinWindowCycles = min(self.epochCycles - 1, max(0, joinWindowCycles ?? 1))
+        self.joinWindowCycles = min(self.epochCycles - 1, max(0, joinWindowCycles ?? 2))
     }
 
     /// The ticket of `instance` (an initiator's id) in `slot` during `epoch`: lower wins. A fixed

@@ -8,6 +8,24 @@ import NIOPosix
     import Glibc
 #endif
 
+/// The runtime's own impairment stage for outgoing datagrams — delay, jitter, loss — for tests and
+/// demos on kernels without netem (TOOLCHAIN.md). Off unless switched on (`drizzle agent --impair-…`).
+public struct Impairment: Sendable, Equatable {
+    public var delayMilliseconds: Double
+    /// Uniform jitter: each datagram waits delay ± jitter.
+    public var jitterMilliseconds: Double
+    /// Probability of dropping a datagram, in [0, 1).
+    public var loss: Double
+
+    public init(delayMilliseconds: Double = 0, jitterMilliseconds: Double = 0, loss: Double = 0) {
+        self.delayMilliseconds = max(0, delayMilliseconds)
+        self.jitterMilliseconds = max(0, jitterMilliseconds)
+        self.loss = min(0.99, max(0, loss))
+    }
+
+    public var isActive: Bool { delayMilliseconds > 0 || jitterMilliseconds > 0 || loss > 0 }
+}
+
 /// How to run one node.
 public struct NodeOptions: Sendable {
     /// The node's name: its key and certificate are `<keys>/nodes/<name>.key|.crt`.
@@ -24,11 +42,14 @@ public struct NodeOptions: Sendable {
     public var replayWindow: Int
     /// How often the core's timers are checked.
     public var tickMilliseconds: Int
+    /// Delay, jitter and loss applied to this node's outgoing datagrams (off by default).
+    public var impairment: Impairment
 
     public init(
         name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
         keysDirectory: String = "keys", membership: MembershipConfiguration = MembershipConfiguration(),
-        datagramLimit: Int = 1200, replayWindow: Int = 1024, tickMilliseconds: Int = 50
+        datagramLimit: Int = 1200, replayWindow: Int = 1024, tickMilliseconds: Int = 50,
+        impairment: Impairment = Impairment()
     ) {
         self.name = name
         self.bindHost = bindHost
@@ -40,6 +61,7 @@ public struct NodeOptions: Sendable {
         self.datagramLimit = datagramLimit
         self.replayWindow = replayWindow
         self.tickMilliseconds = tickMilliseconds
+        self.impairment = impairment
     }
 }
 
@@ -72,6 +94,9 @@ public actor NodeHost {
     private var generator = SystemRandomNumberGenerator()
     private var logger: Logger
     private var stopped = false
+    private let impairment: Impairment
+    /// Datagrams the impairment stage dropped on purpose.
+    public private(set) var impairedDrops = 0
     private var recentChanges: [(at: Instant, member: Member, from: MemberState?)] = []
 
     /// Loads the node's identity from the key folder, binds its sockets and starts it.
@@ -128,7 +153,7 @@ public actor NodeHost {
         nodeLogger[metadataKey: "node"] = "\(options.name)"
         let host = NodeHost(
             core: core, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
-            logger: nodeLogger)
+            logger: nodeLogger, impairment: options.impairment)
         await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
         if !options.seeds.isEmpty { await host.join(options.seeds) }
         return host
@@ -136,8 +161,10 @@ public actor NodeHost {
 
     private init(
         core: NodeCore<SigningKey, SodiumSuite>, name: String, address: String, group: any EventLoopGroup,
-        udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, logger: Logger
+        udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, logger: Logger,
+        impairment: Impairment
     ) {
+        self.impairment = impairment
         self.core = core
         self.id = core.me
         self.name = name
@@ -258,8 +285,20 @@ public actor NodeHost {
             logger.debug("unusable address", metadata: ["address": "\(address)"])
             return
         }
-        let buffer = udp.allocator.buffer(bytes: bytes)
-        udp.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: buffer), promise: nil)
+        let datagram = AddressedEnvelope(remoteAddress: remote, data: udp.allocator.buffer(bytes: bytes))
+        guard impairment.isActive else {
+            udp.writeAndFlush(datagram, promise: nil)
+            return
+        }
+        if impairment.loss > 0, Double.random(in: 0..<1, using: &generator) < impairment.loss {
+            impairedDrops += 1
+            return
+        }
+        let jitter = impairment.jitterMilliseconds > 0
+            ? Double.random(in: -impairment.jitterMilliseconds...impairment.jitterMilliseconds, using: &generator) : 0
+        let delay = TimeAmount.microseconds(Int64(max(0, impairment.delayMilliseconds + jitter) * 1000))
+        let channel = udp
+        channel.eventLoop.scheduleTask(in: delay) { channel.writeAndFlush(datagram, promise: nil) }
     }
 
     private func sendStream(_ bytes: [UInt8], to address: String) {

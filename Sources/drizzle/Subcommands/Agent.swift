@@ -33,6 +33,15 @@ struct Agent: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(name: .customLong("impair-delay-ms"), help: "Test impairment: delay every outgoing datagram (ms).")
+    var impairDelay = 0.0
+
+    @Option(name: .customLong("impair-jitter-ms"), help: "Test impairment: ± uniform jitter on that delay (ms).")
+    var impairJitter = 0.0
+
+    @Option(name: .customLong("impair-loss"), help: "Test impairment: drop this fraction of outgoing datagrams.")
+    var impairLoss = 0.0
+
     @Argument(parsing: .allUnrecognized, help: "Setting flags, e.g. --membership-probe-interval-ms 500.")
     var settings: [String] = []
 
@@ -41,6 +50,8 @@ struct Agent: AsyncParsableCommand {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw fail("unknown --log-level '\(logLevel)': use trace, debug, info, notice, warning, error or critical")
         }
+        guard impairDelay >= 0, impairJitter >= 0, impairJitter <= impairDelay || impairDelay == 0, (0..<1).contains(impairLoss)
+        else { throw fail("impairment: delay and jitter must be ≥ 0 (jitter ≤ delay), loss in [0, 1)") }
         let bindText = bind ?? "\(loaded.node.host):\(loaded.node.peerBasePort)"
         guard let (host, port) = splitHostPort(bindText) else {
             throw fail("--bind '\(bindText)' is not host:port with a port in 0...65535")
@@ -59,7 +70,8 @@ struct Agent: AsyncParsableCommand {
             name: name, bindHost: host, bindPort: port,
             advertise: advertise ?? (loaded.node.advertise.isEmpty ? nil : loaded.node.advertise), seeds: seeds,
             keysDirectory: keysDirectory ?? loaded.keys.directory, membership: loaded.membershipConfiguration,
-            datagramLimit: loaded.gossip.maxDatagramBytes, replayWindow: loaded.keys.replayWindow)
+            datagramLimit: loaded.gossip.maxDatagramBytes, replayWindow: loaded.keys.replayWindow,
+            impairment: Impairment(delayMilliseconds: impairDelay, jitterMilliseconds: impairJitter, loss: impairLoss))
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let node: NodeHost
         do {
