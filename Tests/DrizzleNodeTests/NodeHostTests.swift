@@ -58,6 +58,14 @@ struct NodeHostTests {
             }
             #expect(converged)
             #expect(await first.drops.total == 0)
+            // Prometheus metrics refresh every second: three alive members, datagrams both ways.
+            let exported = await eventually(3) {
+                first.metrics.exposition().contains(#"drizzle_members{node="n1",state="alive"} 3.0"#)
+            }
+            #expect(exported, "\(first.metrics.exposition())")
+            let received = await first.envelopesIn
+            let sent = await first.envelopesOut
+            #expect(received > 0 && sent > 0)
             // A graceful leave is seen as "left" by the others.
             await hosts[2].shutdown()
             let left = await eventually(10) {

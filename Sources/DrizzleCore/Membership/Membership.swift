@@ -121,6 +121,9 @@ public struct Membership: Sendable {
     /// The size of the cluster as this view counts it (itself included).
     public var viewSize: Int { view.values.reduce(1) { $0 + ($1.state.isActive ? 1 : 0) } }
 
+    /// Membership updates waiting to be piggybacked.
+    public var pendingUpdates: Int { broadcasts.count }
+
     /// True when `id` was expelled (revoked) and may never come back.
     public func isBanned(_ id: NodeID) -> Bool { banned.contains(id) }
 

@@ -97,6 +97,13 @@ public actor NodeHost {
     private let impairment: Impairment
     /// Datagrams the impairment stage dropped on purpose.
     public private(set) var impairedDrops = 0
+    public private(set) var envelopesIn = 0
+    public private(set) var envelopesOut = 0
+    public private(set) var bytesIn = 0
+    public private(set) var bytesOut = 0
+    /// Prometheus metrics, refreshed every second while set.
+    public nonisolated let metrics: NodeMetrics
+    private var nextMetricsAt = Instant(nanoseconds: 0)
     private var recentChanges: [(at: Instant, member: Member, from: MemberState?)] = []
 
     /// Loads the node's identity from the key folder, binds its sockets and starts it.
@@ -165,6 +172,7 @@ public actor NodeHost {
         impairment: Impairment
     ) {
         self.impairment = impairment
+        self.metrics = NodeMetrics(node: name)
         self.core = core
         self.id = core.me
         self.name = name
@@ -250,13 +258,24 @@ public actor NodeHost {
         guard !stopped else { return }
         switch arrival {
         case .datagram(let bytes, let from), .frame(let bytes, let from):
+            envelopesIn += 1
+            bytesIn += bytes.count
             perform(core.receive(bytes, from: from, now: WallClock.now(), using: &generator))
         }
     }
 
     private func tick() {
         guard !stopped else { return }
-        perform(core.tick(now: WallClock.now(), using: &generator))
+        let now = WallClock.now()
+        perform(core.tick(now: now, using: &generator))
+        if nextMetricsAt <= now {
+            nextMetricsAt = now.advanced(byNanoseconds: 1_000_000_000)
+            metrics.record(
+                NodeMetrics.Snapshot(
+                    members: core.membership.members, drops: core.link.opener.drops, envelopesIn: envelopesIn,
+                    envelopesOut: envelopesOut, bytesIn: bytesIn, bytesOut: bytesOut, hotRumors: core.gossip.hotCount,
+                    pendingUpdates: core.membership.pendingUpdates, impairedDrops: impairedDrops))
+        }
     }
 
     // MARK: Effects
@@ -265,6 +284,8 @@ public actor NodeHost {
         for effect in effects {
             switch effect {
             case .send(let to, let bytes, let reliable):
+                envelopesOut += 1
+                bytesOut += bytes.count
                 if reliable { sendStream(bytes, to: to) } else { sendDatagram(bytes, to: to) }
             case .memberChanged(let member, let previous):
                 recentChanges.append((WallClock.now(), member, previous))

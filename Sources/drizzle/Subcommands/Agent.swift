@@ -33,6 +33,9 @@ struct Agent: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Serve Prometheus metrics at http://HOST:PORT/metrics. Default: metrics.listen (empty: off).")
+    var metrics: String?
+
     @Option(name: .customLong("impair-delay-ms"), help: "Test impairment: delay every outgoing datagram (ms).")
     var impairDelay = 0.0
 
@@ -81,10 +84,28 @@ struct Agent: AsyncParsableCommand {
             throw fail("\(error)")
         }
         FileHandle.standardError.write(Data("drizzle agent \(name) listening on \(node.address), id \(node.id)\n".utf8))
+        var metricsServer: MetricsServer?
+        let metricsAddress = metrics ?? loaded.metrics.listen
+        if !metricsAddress.isEmpty {
+            guard let (metricsHost, metricsPort) = splitHostPort(metricsAddress) else {
+                await node.shutdown(graceful: false)
+                throw fail("--metrics '\(metricsAddress)' is not host:port")
+            }
+            let exposition = node.metrics
+            do {
+                metricsServer = try await MetricsServer.start(
+                    host: metricsHost, port: metricsPort, group: group) { exposition.exposition() }
+                FileHandle.standardError.write(Data("drizzle agent \(name): metrics at http://\(metricsAddress)/metrics\n".utf8))
+            } catch {
+                await node.shutdown(graceful: false)
+                throw fail("cannot serve metrics on \(metricsAddress): \(error)")
+            }
+        }
         let session = PromptSession(configuration: loaded, logger: logger)
         for line in await session.adopt(node) { FileHandle.standardError.write(Data("drizzle agent \(name): \(line)\n".utf8)) }
         await waitForTermination()
         await session.stopAll()
+        await metricsServer?.close()
         try? await group.shutdownGracefully()
     }
 }
