@@ -1,8 +1,10 @@
 /// One node's end of the authenticated transport, sans-IO: seals outgoing frames for a peer
 /// address, opens incoming bytes, and runs the certificate exchange — a node's certificate rides
-/// on its first envelope to each address, and a receiver that drops an envelope as
-/// `unknown_sender` asks that address for it (`FrameType.certificateRequest`), which the sender
-/// answers with an empty envelope carrying its certificate.
+/// on its first `certificateCopies` envelopes to each address (so one lost datagram cannot leave
+/// every retry `unknown_sender`), and a receiver that drops an envelope as `unknown_sender` asks
+/// that address for it (`FrameType.certificateRequest`), which the sender answers with an empty
+/// envelope carrying its certificate. A receiver that already admitted the certificate checks
+/// only its standing, so the copies cost bytes, not signature checks.
 ///
 /// `Address` is whatever the shell uses to reach a peer: a simulator index, a socket address.
 public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: Hashable & Sendable>: Sendable {
@@ -12,7 +14,10 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
     public let datagramLimit: Int
     /// The largest stream (reliable, TCP in the runtime) envelope.
     public let streamLimit: Int
-    private var certificateSentTo: Set<Address> = []
+    /// How many envelopes to each address carry the certificate.
+    public var certificateCopies = 3
+    /// Envelopes sent to each address with the certificate attached.
+    private var certificatesSent: [Address: Int] = [:]
 
     /// Envelopes that could not be sealed within their limit.
     public private(set) var sealFailures = 0
@@ -36,13 +41,13 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
 
     /// Seals `frames` for `address`; `nil` (and a counted failure) when they do not fit.
     public mutating func seal(_ frames: [Frame], to address: Address, reliable: Bool, at now: Instant) -> [UInt8]? {
-        let attach = !certificateSentTo.contains(address)
+        let attach = certificatesSent[address, default: 0] < certificateCopies
         sealer.maximumLength = reliable ? streamLimit : datagramLimit
         guard let bytes = try? sealer.seal(frames, attachingCertificate: attach, at: now) else {
             sealFailures += 1
             return nil
         }
-        certificateSentTo.insert(address)
+        if attach { certificatesSent[address, default: 0] += 1 }
         if !reliable { largestDatagram = max(largestDatagram, bytes.count) }
         return bytes
     }
@@ -68,7 +73,7 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
         case .success(var envelope):
             var replies: [[UInt8]] = []
             if envelope.frames.contains(where: { $0.type == FrameType.certificateRequest }) {
-                certificateSentTo.remove(address)
+                certificatesSent[address] = nil
                 if let hello = seal([], to: address, reliable: false, at: now) { replies.append(hello) }
                 envelope.frames.removeAll { $0.type == FrameType.certificateRequest }
             }
@@ -77,5 +82,5 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
     }
 
     /// Forgets that `address` has our certificate (it restarted, or our certificate changed).
-    public mutating func resendCertificate(to address: Address) { certificateSentTo.remove(address) }
+    public mutating func resendCertificate(to address: Address) { certificatesSent[address] = nil }
 }

@@ -17,8 +17,6 @@ public struct SizeSimNode<Signer: MessageSigner, Suite: CryptoSuite, Estimator: 
     private var link: EnvelopeLink<Signer, Suite, Int>
     private let directory: SimDirectory<Signer>
     private let peers: LivePeers
-    /// Peers known to hold this node's certificate: they answered one of its requests or pushes.
-    private var confirmed: Set<Int> = []
 
     /// Datagrams that could not be sealed within the limit (must stay 0).
     public var sealFailures: Int { link.sealFailures }
@@ -62,10 +60,6 @@ public struct SizeSimNode<Signer: MessageSigner, Suite: CryptoSuite, Estimator: 
         guard let envelope = received.envelope else { return }
         for frame in envelope.frames {
             guard let message = SizeMessage(frame: frame) else { continue }
-            switch message {
-            case .reply, .acknowledge: confirmed.insert(sender)
-            case .request, .share: break
-            }
             let outputs = estimator.receive(message, from: envelope.header.sender, using: &random)
             perform(outputs, at: now, effects: &effects)
         }
@@ -76,10 +70,6 @@ public struct SizeSimNode<Signer: MessageSigner, Suite: CryptoSuite, Estimator: 
             switch output {
             case .send(let peer, let message):
                 guard let index = directory.index[peer] else { continue }
-                // The link attaches the certificate to the first envelope for an address only; if
-                // that one was lost, every repeat would be dropped as `unknown_sender`. Until the
-                // peer has answered, keep attaching it.
-                if !confirmed.contains(index) { link.resendCertificate(to: index) }
                 guard let bytes = link.seal([message.frame], to: index, reliable: false, at: now)
                 else { continue }
                 effects.append(.send(to: index, bytes: bytes, reliable: false))
