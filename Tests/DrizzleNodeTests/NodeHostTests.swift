@@ -43,13 +43,19 @@ struct NodeHostTests {
     func threeNodesJoin() async throws {
         try await withCluster(["n1", "n2", "n3"]) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let fastSize = SizeSettings(epochCycles: 10)
             let first = try await NodeHost.start(
-                NodeOptions(name: "n1", keysDirectory: keys, membership: fastMembership()), group: group, logger: logger)
+                NodeOptions(
+                    name: "n1", keysDirectory: keys, membership: fastMembership(), size: fastSize,
+                    sizeCycleMilliseconds: 100),
+                group: group, logger: logger)
             var hosts = [first]
             for name in ["n2", "n3"] {
                 hosts.append(
                     try await NodeHost.start(
-                        NodeOptions(name: name, seeds: [first.address], keysDirectory: keys, membership: fastMembership()),
+                        NodeOptions(
+                            name: name, seeds: [first.address], keysDirectory: keys, membership: fastMembership(),
+                            size: fastSize, sizeCycleMilliseconds: 100),
                         group: group, logger: logger))
             }
             let converged = await eventually(10) {
@@ -66,6 +72,16 @@ struct NodeHostTests {
             let received = await first.envelopesIn
             let sent = await first.envelopesOut
             #expect(received > 0 && sent > 0)
+            // Every node's gossip estimate of the size settles on 3 within a couple of epochs.
+            let estimated = await eventually(10) {
+                for host in hosts {
+                    guard let estimate = await host.sizeEstimate, estimate.source == .epoch,
+                        abs(estimate.size - 3) < 0.01
+                    else { return false }
+                }
+                return true
+            }
+            #expect(estimated)
             // A graceful leave is seen as "left" by the others.
             await hosts[2].shutdown()
             let left = await eventually(10) {

@@ -23,18 +23,24 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public private(set) var link: EnvelopeLink<Signer, Suite, String>
     public private(set) var membership: Membership
     public private(set) var gossip: Gossip
+    /// Network size by gossip aggregation (push-pull averaging unless configured otherwise).
+    public private(set) var size: any SizeEstimator
     public var suite: Suite { link.opener.suite }
     public var me: NodeID { membership.me }
     /// Gossip rounds run every this many ticks of `gossipIntervalNanoseconds`.
     public let gossipIntervalNanoseconds: Int64
     private var nextGossipAt: Instant
+    /// One size-estimation cycle this often.
+    public let sizeCycleNanoseconds: Int64
+    private var nextSizeCycleAt: Instant
 
     public init(
         signer: Signer, certificate: Certificate, trust: TrustStore, suite: Suite, address: String, epoch: UInt32,
         membership configuration: MembershipConfiguration = MembershipConfiguration(),
         rumorPolicy: RumorPolicy = RumorPolicy(k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4)),
         gossipIntervalNanoseconds: Int64 = 200_000_000, antiEntropyEveryRounds: Int = 50, datagramLimit: Int = 1200,
-        replayWindow: Int = 1024, now: Instant
+        replayWindow: Int = 1024, size sizeSettings: SizeSettings = SizeSettings(), pushSum: Bool = false,
+        founding: Bool = true, sizeCycleNanoseconds: Int64 = 1_000_000_000, now: Instant
     ) {
         let id = suite.nodeID(of: signer.publicKey)
         let sealer = EnvelopeSealer(
@@ -51,7 +57,16 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             rumorBudgetBytes: link.datagramFrameCapacity - Frame.overhead - 3)
         self.gossipIntervalNanoseconds = max(1, gossipIntervalNanoseconds)
         nextGossipAt = now.advanced(byNanoseconds: gossipIntervalNanoseconds)
+        size =
+            pushSum
+            ? PushSum(me: id, settings: sizeSettings, founding: founding)
+            : PushPullAverage(me: id, settings: sizeSettings, founding: founding)
+        self.sizeCycleNanoseconds = max(1, sizeCycleNanoseconds)
+        nextSizeCycleAt = now.advanced(byNanoseconds: sizeCycleNanoseconds)
     }
+
+    /// This node's network-size answer (nil before any estimate exists).
+    public var sizeEstimate: SizeEstimate? { size.estimate }
 
     // MARK: Commands
 
@@ -94,6 +109,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             let outputs = gossip.tick(peers: peers, clusterSize: membership.viewSize, using: &generator)
             effects += handle(outputs, sends: &sends, now: now)
         }
+        if nextSizeCycleAt <= now {
+            nextSizeCycleAt = now.advanced(byNanoseconds: sizeCycleNanoseconds)
+            let peers = [me] + membership.activeMembers.map(\.id)
+            route(size.tick(peers: peers, using: &generator), into: &sends)
+        }
         return effects + pack(sends, now: now)
     }
 
@@ -117,12 +137,20 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 }
             } else if let message = GossipMessage(frame: frame) {
                 effects += handle(gossip.receive(message, from: sender, using: &generator), sends: &sends, now: now)
+            } else if let message = SizeMessage(frame: frame) {
+                route(size.receive(message, from: sender, using: &generator), into: &sends)
             }
         }
         return effects + pack(sends, now: now)
     }
 
     // MARK: Internals
+
+    private func route(_ outputs: [SizeOutput], into sends: inout [(String, Frame, Bool)]) {
+        for case .send(let peer, let message) in outputs {
+            if let address = membership.member(peer)?.address { sends.append((address, message.frame, false)) }
+        }
+    }
 
     private static func membershipSend(_ output: Membership.Output) -> (String, Frame, Bool) {
         guard case .send(let address, let message) = output else { return ("", Frame(type: 0, body: []), false) }

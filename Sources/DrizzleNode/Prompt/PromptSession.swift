@@ -185,7 +185,7 @@ public actor PromptSession {
     private func size() async -> [String] {
         guard let local else { return ["no local node"] }
         let view = await local.viewSize
-        return ["members in this node's view: \(view)", "gossip estimate: arrives with size estimation (next step of this issue)"]
+        return ["members in this node's view: \(view)", Self.describe(await local.sizeEstimate)]
     }
 
     private func routingInfo() async -> [String] {
@@ -235,6 +235,19 @@ public actor PromptSession {
 
     // MARK: Helpers
 
+    /// The SZ line for a gossip estimate.
+    static func describe(_ estimate: SizeEstimate?) -> String {
+        guard let estimate else { return "gossip estimate: none yet (the first size epoch is still starting)" }
+        let size = (estimate.size * 10).rounded() / 10
+        let note: String =
+            switch estimate.source {
+            case .epoch: "\(estimate.instances) instance\(estimate.instances == 1 ? "" : "s"), \(estimate.ageCycles) cycles old"
+            case .converging: "first epoch still converging"
+            case .peer: "learned from a peer; this node joins the next epoch"
+            }
+        return "gossip estimate: \(size) (epoch \(estimate.epoch), \(note))"
+    }
+
     /// Nodes are named by their port (`node-40000`, …): unique on a host, so several prompts
     /// and agents can share one key folder.
     func nodeName(_ index: Int) -> String { "node-\(configuration.node.peerBasePort + index)" }
@@ -243,7 +256,9 @@ public actor PromptSession {
         return NodeOptions(
             name: nodeName(index), bindHost: configuration.node.host, bindPort: configuration.node.peerBasePort + index,
             seeds: seeds, keysDirectory: configuration.keys.directory, membership: configuration.membershipConfiguration,
-            datagramLimit: configuration.gossip.maxDatagramBytes, replayWindow: configuration.keys.replayWindow)
+            datagramLimit: configuration.gossip.maxDatagramBytes, replayWindow: configuration.keys.replayWindow,
+            size: configuration.sizeSettings, pushSum: configuration.usesPushSum,
+            sizeCycleMilliseconds: configuration.gossip.intervalMilliseconds)
     }
 
     /// Issues a development CA and node keys where missing, saying so.

@@ -15,3 +15,13 @@ extension DrizzleConfiguration {
         return settings
     }
 }
+
+extension DrizzleConfiguration {
+    /// Size estimation settings as the core takes them (every node of a cluster must agree).
+    public var sizeSettings: SizeSettings {
+        SizeSettings(epochCycles: size.epochCycles, instances: size.instances)
+    }
+
+    /// True when the configured algorithm is push-sum.
+    public var usesPushSum: Bool { size.algorithm == .pushSum }
+}

@@ -44,12 +44,18 @@ public struct NodeOptions: Sendable {
     public var tickMilliseconds: Int
     /// Delay, jitter and loss applied to this node's outgoing datagrams (off by default).
     public var impairment: Impairment
+    /// Size estimation: settings every node of the cluster shares, push-sum instead of push-pull,
+    /// and the length of one cycle.
+    public var size: SizeSettings
+    public var pushSum: Bool
+    public var sizeCycleMilliseconds: Int
 
     public init(
         name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
         keysDirectory: String = "keys", membership: MembershipConfiguration = MembershipConfiguration(),
         datagramLimit: Int = 1200, replayWindow: Int = 1024, tickMilliseconds: Int = 50,
-        impairment: Impairment = Impairment()
+        impairment: Impairment = Impairment(), size: SizeSettings = SizeSettings(), pushSum: Bool = false,
+        sizeCycleMilliseconds: Int = 1000
     ) {
         self.name = name
         self.bindHost = bindHost
@@ -62,6 +68,9 @@ public struct NodeOptions: Sendable {
         self.replayWindow = replayWindow
         self.tickMilliseconds = tickMilliseconds
         self.impairment = impairment
+        self.size = size
+        self.pushSum = pushSum
+        self.sizeCycleMilliseconds = sizeCycleMilliseconds
     }
 }
 
@@ -155,7 +164,9 @@ public actor NodeHost {
         let core = NodeCore(
             signer: identity.key, certificate: identity.certificate, trust: trust, suite: SodiumSuite(),
             address: address, epoch: UInt32(truncatingIfNeeded: now.unixSeconds), membership: options.membership,
-            datagramLimit: options.datagramLimit, replayWindow: options.replayWindow, now: now)
+            datagramLimit: options.datagramLimit, replayWindow: options.replayWindow, size: options.size,
+            pushSum: options.pushSum, founding: options.seeds.isEmpty,
+            sizeCycleNanoseconds: Int64(max(10, options.sizeCycleMilliseconds)) * 1_000_000, now: now)
         var nodeLogger = logger
         nodeLogger[metadataKey: "node"] = "\(options.name)"
         let host = NodeHost(
@@ -223,6 +234,9 @@ public actor NodeHost {
 
     /// Alive and suspect members plus itself.
     public var viewSize: Int { core.membership.viewSize }
+
+    /// The gossip estimate of the cluster's size (nil until one exists).
+    public var sizeEstimate: SizeEstimate? { core.sizeEstimate }
 
     /// Dropped envelopes by reason.
     public var drops: DropCounters { core.link.opener.drops }

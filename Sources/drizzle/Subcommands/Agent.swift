@@ -74,7 +74,9 @@ struct Agent: AsyncParsableCommand {
             advertise: advertise ?? (loaded.node.advertise.isEmpty ? nil : loaded.node.advertise), seeds: seeds,
             keysDirectory: keysDirectory ?? loaded.keys.directory, membership: loaded.membershipConfiguration,
             datagramLimit: loaded.gossip.maxDatagramBytes, replayWindow: loaded.keys.replayWindow,
-            impairment: Impairment(delayMilliseconds: impairDelay, jitterMilliseconds: impairJitter, loss: impairLoss))
+            impairment: Impairment(delayMilliseconds: impairDelay, jitterMilliseconds: impairJitter, loss: impairLoss),
+            size: loaded.sizeSettings, pushSum: loaded.usesPushSum,
+            sizeCycleMilliseconds: loaded.gossip.intervalMilliseconds)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let node: NodeHost
         do {
