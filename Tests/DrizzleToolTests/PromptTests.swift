@@ -48,21 +48,8 @@ struct PromptTests {
     func findAndJoin() async throws {
         try await withScratchDirectory { folder in
             try writeConfig(in: folder, basePort: 46200, size: 3)
-            let first = Process()
-            first.executableURL = try builtExecutable("drizzle")
-            first.arguments = ["--config", "drizzle.yaml"]
-            first.currentDirectoryURL = folder
-            let pipe = Pipe()
-            first.standardInput = pipe
-            first.standardOutput = FileHandle.nullDevice
-            first.standardError = FileHandle.nullDevice
-            try first.run()
-            defer {
-                try? pipe.fileHandleForWriting.write(contentsOf: Data("X\n".utf8))
-                try? pipe.fileHandleForWriting.close()
-                first.waitUntilExit()
-            }
-            try pipe.fileHandleForWriting.write(contentsOf: Data("MM\n".utf8))
+            let first = try BackgroundPrompt(in: folder, commands: "MM\n")
+            defer { first.stop() }
             try await Task.sleep(for: .seconds(3))
             // The second prompt's own node would take port 46200, so it uses the next free base.
             let second = folder.appendingPathComponent("second")
@@ -89,21 +76,8 @@ struct PromptTests {
     func attach() async throws {
         try await withScratchDirectory { folder in
             try writeConfig(in: folder, basePort: 46300, size: 3)
-            let first = Process()
-            first.executableURL = try builtExecutable("drizzle")
-            first.arguments = ["--config", "drizzle.yaml"]
-            first.currentDirectoryURL = folder
-            let pipe = Pipe()
-            first.standardInput = pipe
-            first.standardOutput = FileHandle.nullDevice
-            first.standardError = FileHandle.nullDevice
-            try first.run()
-            defer {
-                try? pipe.fileHandleForWriting.write(contentsOf: Data("X\n".utf8))
-                try? pipe.fileHandleForWriting.close()
-                first.waitUntilExit()
-            }
-            try pipe.fileHandleForWriting.write(contentsOf: Data("MM\n".utf8))
+            let first = try BackgroundPrompt(in: folder, commands: "MM\n")
+            defer { first.stop() }
             let socket = folder.appendingPathComponent("data/node-46300.sock").path
             var ready = false
             for _ in 0..<100 where !ready {
@@ -123,5 +97,28 @@ struct PromptTests {
             let missing = try runTool("drizzle", ["attach", "data/absent.sock"], cwd: folder)
             #expect(missing.status == 1 && missing.errorLines.count == 1)
         }
+    }
+}
+
+/// A `drizzle` prompt running in the background, fed commands through a pipe; `stop` sends `X`.
+struct BackgroundPrompt {
+    let process = Process()
+    let pipe = Pipe()
+
+    init(in folder: URL, commands: String) throws {
+        process.executableURL = try builtExecutable("drizzle")
+        process.arguments = ["--config", "drizzle.yaml"]
+        process.currentDirectoryURL = folder
+        process.standardInput = pipe
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try pipe.fileHandleForWriting.write(contentsOf: Data(commands.utf8))
+    }
+
+    func stop() {
+        try? pipe.fileHandleForWriting.write(contentsOf: Data("X\n".utf8))
+        try? pipe.fileHandleForWriting.close()
+        process.waitUntilExit()
     }
 }
