@@ -47,9 +47,7 @@ public struct GossipSimNode<Signer: MessageSigner, Suite: CryptoSuite>: Simulate
         _ bytes: [UInt8], from sender: Int, reliable: Bool, at now: Instant, random: inout SimRandom,
         effects: inout [SimEffect]
     ) {
-        let received = link.receive(bytes, from: sender, at: now)
-        for reply in received.replies { effects.append(.send(to: sender, bytes: reply, reliable: false)) }
-        guard let envelope = received.envelope else { return }
+        guard let envelope = link.open(bytes, from: sender, at: now, effects: &effects) else { return }
         for frame in envelope.frames {
             guard let message = GossipMessage(frame: frame) else { continue }
             let outputs = gossip.receive(message, from: envelope.header.sender, using: &random)
@@ -63,10 +61,8 @@ public struct GossipSimNode<Signer: MessageSigner, Suite: CryptoSuite>: Simulate
             case .learned(let rumor, _):
                 if learnedAt[rumor.id] == nil { learnedAt[rumor.id] = now }
             case .send(let peer, let message, let reliable):
-                guard let index = directory.index[peer],
-                    let bytes = link.seal([message.frame], to: index, reliable: reliable, at: now)
-                else { continue }
-                effects.append(.send(to: index, bytes: bytes, reliable: reliable))
+                guard let index = directory.index[peer] else { continue }
+                link.send([message.frame], to: index, reliable: reliable, at: now, effects: &effects)
             }
         }
     }

@@ -55,9 +55,7 @@ public struct SizeSimNode<Signer: MessageSigner, Suite: CryptoSuite, Estimator: 
         _ bytes: [UInt8], from sender: Int, reliable: Bool, at now: Instant, random: inout SimRandom,
         effects: inout [SimEffect]
     ) {
-        let received = link.receive(bytes, from: sender, at: now)
-        for reply in received.replies { effects.append(.send(to: sender, bytes: reply, reliable: false)) }
-        guard let envelope = received.envelope else { return }
+        guard let envelope = link.open(bytes, from: sender, at: now, effects: &effects) else { return }
         for frame in envelope.frames {
             guard let message = SizeMessage(frame: frame) else { continue }
             let outputs = estimator.receive(message, from: envelope.header.sender, using: &random)
@@ -70,9 +68,7 @@ public struct SizeSimNode<Signer: MessageSigner, Suite: CryptoSuite, Estimator: 
             switch output {
             case .send(let peer, let message):
                 guard let index = directory.index[peer] else { continue }
-                guard let bytes = link.seal([message.frame], to: index, reliable: false, at: now)
-                else { continue }
-                effects.append(.send(to: index, bytes: bytes, reliable: false))
+                link.send([message.frame], to: index, reliable: false, at: now, effects: &effects)
             }
         }
     }
