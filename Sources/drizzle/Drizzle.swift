@@ -14,7 +14,7 @@ struct Drizzle: AsyncParsableCommand {
             reads commands from a pipe too). Run one node with `drizzle agent`, experiments with \
             `drizzle sim`, measurements with `drizzle bench`. Keys are managed with drizzle-keys.
             """,
-        subcommands: [Agent.self, Attach.self, Config.self, Sim.self, Bench.self])
+        subcommands: [Agent.self, Cluster.self, Attach.self, Config.self, Sim.self, Bench.self])
 
     @Option(help: "Configuration file (YAML) for the prompt's nodes. Default: config/default.yaml when it exists.")
     var config: String?

@@ -1,0 +1,48 @@
+import ArgumentParser
+import DrizzleConfig
+import DrizzleNode
+import Foundation
+import Logging
+
+/// `drizzle cluster`: multi mode without the prompt — `net_size` nodes in one process on loopback
+/// until SIGINT or SIGTERM. Each node's control socket accepts `drizzle attach`.
+struct Cluster: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run net_size nodes in this process (multi mode, no prompt) until interrupted.")
+
+    @Option(help: "Nodes to run. Default: net.size (24).")
+    var nodes: Int?
+
+    @Option(help: "Configuration file (YAML). Default: config/default.yaml when it exists.")
+    var config: String?
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "warning"
+
+    func run() async throws {
+        var loaded = try loadConfiguration(file: config, flags: [])
+        if let nodes {
+            guard (1...1000).contains(nodes) else { throw fail("--nodes must be from 1 to 1000") }
+            loaded.net.size = nodes
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw fail("unknown --log-level '\(logLevel)': use trace, debug, info, notice, warning, error or critical")
+        }
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let session = PromptSession(configuration: loaded, logger: Logger(label: "drizzle.cluster"))
+        do {
+            for line in try await session.start() { print(line) }
+        } catch {
+            await session.stopAll()
+            throw fail("\(error)")
+        }
+        for line in await session.run(.multiMode).lines { print(line) }
+        print("running; Ctrl-C stops every node (drizzle attach to inspect one)")
+        await waitForTermination()
+        print((await session.run(.exit)).lines.joined(separator: "\n"))
+    }
+}
