@@ -1,7 +1,4 @@
 import ArgumentParser
-import DrizzleNode
-import Foundation
-import Logging
 
 /// `drizzle`: the BitDrizzle node, its prompt, simulations and benchmarks.
 @main
@@ -14,55 +11,6 @@ struct Drizzle: AsyncParsableCommand {
             reads commands from a pipe too). Run one node with `drizzle agent`, experiments with \
             `drizzle sim`, measurements with `drizzle bench`. Keys are managed with drizzle-keys.
             """,
-        subcommands: [Agent.self, Cluster.self, Attach.self, Config.self, Sim.self, Bench.self])
-
-    @Option(help: "Configuration file (YAML) for the prompt's nodes. Default: config/default.yaml when it exists.")
-    var config: String?
-
-    @Option(name: .customLong("log-level"), help: "Node log level on standard error: trace … critical.")
-    var logLevel: String = "warning"
-
-    @Flag(help: "Start multi mode (MM: net_size nodes on loopback) before the first prompt.")
-    var multi = false
-
-    /// With no subcommand: start the local node and the prompt.
-    func run() async throws {
-        let configuration = try loadConfiguration(file: config, flags: [])
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw fail("unknown --log-level '\(logLevel)': use trace, debug, info, notice, warning, error or critical")
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let session = PromptSession(configuration: configuration, logger: Logger(label: "drizzle"))
-        do {
-            for line in try await session.start() { print(line) }
-        } catch {
-            await session.stopAll()
-            throw fail("\(error)")
-        }
-        if multi {
-            for line in await session.run(.multiMode).lines { print(line) }
-        }
-        let reader = LineReader(prompt: "Enter a command or type H for help:")
-        if !reader.isTerminal { print("Enter a command or type H for help:") }
-        while let line = await reader.next() {
-            let command: PromptCommand
-            do {
-                command = try PromptCommand(parsing: line)
-            } catch .empty {
-                continue
-            } catch {
-                print(error.description)
-                continue
-            }
-            if !reader.isTerminal { print("> \(line.trimmingCharacters(in: .whitespaces))") }
-            let (lines, done) = await session.run(command)
-            for output in lines { print(output) }
-            if done { return }
-        }
-        await session.stopAll()
-    }
+        subcommands: [Prompt.self, Agent.self, Cluster.self, Attach.self, Config.self, Sim.self, Bench.self],
+        defaultSubcommand: Prompt.self)
 }
