@@ -235,6 +235,9 @@ public actor NodeHost {
     /// Alive and suspect members plus itself.
     public var viewSize: Int { core.membership.viewSize }
 
+    /// Rumors this node knows.
+    public var knownRumors: Int { core.gossip.knownCount }
+
     /// The gossip estimate of the cluster's size (nil until one exists).
     public var sizeEstimate: SizeEstimate? { core.sizeEstimate }
 
