@@ -30,16 +30,6 @@ public struct ByteWriter: Sendable {
 
     public mutating func write<Bytes: Sequence<UInt8>>(bytes more: Bytes) { bytes.append(contentsOf: more) }
 
-    /// Overwrites a big-endian `UInt32` already written at `offset` (used for length fields
-    /// known only once the rest is written). `offset` must lie inside what was written.
-    public mutating func patch(_ value: UInt32, at offset: Int) {
-        precondition(offset >= 0 && offset + 4 <= bytes.count, "patch outside written bytes")
-        bytes[offset] = UInt8(truncatingIfNeeded: value >> 24)
-        bytes[offset + 1] = UInt8(truncatingIfNeeded: value >> 16)
-        bytes[offset + 2] = UInt8(truncatingIfNeeded: value >> 8)
-        bytes[offset + 3] = UInt8(truncatingIfNeeded: value)
-    }
-
     private mutating func append<T: FixedWidthInteger>(bigEndian value: T) {
         var shift = T.bitWidth - 8
         while shift >= 0 {
