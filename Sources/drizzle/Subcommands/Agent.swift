@@ -50,9 +50,6 @@ struct Agent: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try loadConfiguration(file: config, flags: settings)
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw fail("unknown --log-level '\(logLevel)': use trace, debug, info, notice, warning, error or critical")
-        }
         guard impairDelay >= 0, impairJitter >= 0, impairJitter <= impairDelay || impairDelay == 0, (0..<1).contains(impairLoss)
         else { throw fail("impairment: delay and jitter must be ≥ 0 (jitter ≤ delay), loss in [0, 1)") }
         let bindText = bind ?? "\(loaded.node.host):\(loaded.node.peerBasePort)"
@@ -63,11 +60,7 @@ struct Agent: AsyncParsableCommand {
         for seed in seeds where splitHostPort(seed) == nil {
             throw fail("seed '\(seed)' is not host:port (check --join or net.seeds)")
         }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        try bootstrapLogging(logLevel)
         let logger = Logger(label: "drizzle.agent")
         let options = NodeOptions(
             name: name, bindHost: host, bindPort: port,

@@ -25,21 +25,8 @@ struct Cluster: AsyncParsableCommand {
             guard (1...1000).contains(nodes) else { throw fail("--nodes must be from 1 to 1000") }
             loaded.net.size = nodes
         }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw fail("unknown --log-level '\(logLevel)': use trace, debug, info, notice, warning, error or critical")
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let session = PromptSession(configuration: loaded, logger: Logger(label: "drizzle.cluster"))
-        do {
-            for line in try await session.start() { print(line) }
-        } catch {
-            await session.stopAll()
-            throw fail("\(error)")
-        }
+        try bootstrapLogging(logLevel)
+        let session = try await startSession(loaded, label: "drizzle.cluster")
         for line in await session.run(.multiMode).lines { print(line) }
         print("running; Ctrl-C stops every node (drizzle attach to inspect one)")
         await waitForTermination()

@@ -19,21 +19,8 @@ struct Prompt: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration(file: config, flags: [])
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw fail("unknown --log-level '\(logLevel)': use trace, debug, info, notice, warning, error or critical")
-        }
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let session = PromptSession(configuration: configuration, logger: Logger(label: "drizzle"))
-        do {
-            for line in try await session.start() { print(line) }
-        } catch {
-            await session.stopAll()
-            throw fail("\(error)")
-        }
+        try bootstrapLogging(logLevel)
+        let session = try await startSession(configuration, label: "drizzle")
         if multi {
             for line in await session.run(.multiMode).lines { print(line) }
         }
