@@ -41,7 +41,9 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
 
     /// Seals `frames` for `address`; `nil` (and a counted failure) when they do not fit.
     public mutating func seal(_ frames: [Frame], to address: Address, reliable: Bool, at now: Instant) -> [UInt8]? {
-        let attach = certificatesSent[address, default: 0] < certificateCopies
+        // Stream envelopes (joins, syncs) always carry it: they are rare, and over a stream the
+        // receiver cannot ask back (the connection's source port is not the node's).
+        let attach = reliable || certificatesSent[address, default: 0] < certificateCopies
         sealer.maximumLength = reliable ? streamLimit : datagramLimit
         guard let bytes = try? sealer.seal(frames, attachingCertificate: attach, at: now) else {
             sealFailures += 1

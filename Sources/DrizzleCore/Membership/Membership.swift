@@ -78,7 +78,7 @@ public struct Membership: Sendable {
     private var nextProbeAt: Instant
     private var nextSyncAt: Instant
     private var nextGossipAt: Instant
-    /// Seeds to retry while no member is known (a join that got no answer).
+    /// Seeds to ask again until one answers the join with the full state.
     private var pendingSeeds: [String] = []
 
     /// Suspicions this node raised from its own failed probes, by member (for experiments:
@@ -209,8 +209,10 @@ public struct Membership: Sendable {
             view[id] = nil
         }
         if probe == nil, nextProbeAt <= now, !leaving {
-            if activeMembers.isEmpty, !pendingSeeds.isEmpty {
-                // Nobody answered the join yet: ask the seeds again, once per probe interval.
+            if !pendingSeeds.isEmpty {
+                // No seed has answered the join with the full state yet: ask again, once per probe
+                // interval (probing what we know goes on meanwhile).
+                if !activeMembers.isEmpty { outputs += startProbe(now: now, using: &generator) }
                 nextProbeAt = now.advanced(byNanoseconds: configuration.probeIntervalNanoseconds)
                 let hello = MemberUpdate(selfMember, reporter: me)
                 outputs += pendingSeeds.map { .send(to: $0, message: .join(updates: [hello])) }
@@ -281,6 +283,8 @@ public struct Membership: Sendable {
             outputs += apply(updates, now: now)
         case .sync(let members, let isReply):
             outputs += apply(members, now: now)
+            // A full state answered our join: stop asking the seeds.
+            if isReply { pendingSeeds = [] }
             if !isReply {
                 let replyTo = Self.announcedAddress(of: sender, in: members) ?? senderAddress
                 outputs.append(.send(to: replyTo, message: .sync(members: fullState(), isReply: true)))
@@ -350,7 +354,14 @@ public struct Membership: Sendable {
         if configuration.lifeguard {
             health.worsen(by: 1 + max(0, finished.expectedNacks - finished.nacks))
         }
-        guard let member = view[finished.target], member.state == .alive else { return [] }
+        guard let member = view[finished.target], member.state.isActive else { return [] }
+        if member.state == .suspect {
+            // Our own failed probe independently confirms a suspicion we heard of (Lifeguard).
+            if suspicions[member.id]?.confirm(by: me) == true {
+                broadcasts.enqueue(MemberUpdate(member, reporter: me))
+            }
+            return []
+        }
         suspicionsRaised[member.id, default: 0] += 1
         return declare(member.id, state: .suspect, incarnation: member.incarnation, reporter: me, now: now)
     }

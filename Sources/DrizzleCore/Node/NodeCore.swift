@@ -100,7 +100,9 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         for output in membership.tick(now: now, using: &generator) {
             switch output {
             case .send: sends.append(Self.membershipSend(output))
-            case .changed(let member, let previous): effects.append(.memberChanged(member, from: previous))
+            case .changed(let member, let previous):
+                effects.append(.memberChanged(member, from: previous))
+                noteChange(member, from: previous)
             }
         }
         if nextGossipAt <= now {
@@ -132,7 +134,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     case .send: sends.append(Self.membershipSend(output))
                     case .changed(let member, let previous):
                         effects.append(.memberChanged(member, from: previous))
-                        if !member.state.isActive { link.resendCertificate(to: member.address) }
+                        noteChange(member, from: previous)
                     }
                 }
             } else if let message = GossipMessage(frame: frame) {
@@ -145,6 +147,13 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     // MARK: Internals
+
+    /// A member that died or left, or comes back (a new process), no longer holds our certificate.
+    private mutating func noteChange(_ member: Member, from previous: MemberState?) {
+        if !member.state.isActive || previous == nil || previous?.isActive == false {
+            link.resendCertificate(to: member.address)
+        }
+    }
 
     private func route(_ outputs: [SizeOutput], into sends: inout [(String, Frame, Bool)]) {
         for case .send(let peer, let message) in outputs {
