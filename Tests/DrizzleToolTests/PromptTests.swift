@@ -100,6 +100,45 @@ struct PromptTests {
     }
 }
 
+
+/// Whether Python's pexpect is available to drive a pseudo-terminal.
+let pexpectAvailable: Bool = {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["python3", "-c", "import pexpect"]
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    guard (try? process.run()) != nil else { return false }
+    process.waitUntilExit()
+    return process.terminationStatus == 0
+}()
+
+@Suite("drizzle prompt on a terminal")
+struct TerminalPromptTests {
+    @Test(
+        "on a terminal the prompt has history and line editing",
+        .enabled(if: pexpectAvailable, "needs python3 with pexpect to drive a pseudo-terminal"))
+    func historyAndEditing() async throws {
+        try await withScratchDirectory { folder in
+            try PromptTests().writeConfig(in: folder, basePort: 46400, size: 2)
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            process.arguments = [
+                "python3", packageRoot.appendingPathComponent("scripts/check-prompt-tty").path,
+                try builtExecutable("drizzle").path, folder.path,
+            ]
+            let output = Pipe()
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            process.waitUntilExit()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(process.terminationStatus == 0, "\(text)")
+            #expect(text.contains("terminal: history and line editing work"))
+        }
+    }
+}
+
 /// A `drizzle` prompt running in the background, fed commands through a pipe; `stop` sends `X`.
 struct BackgroundPrompt {
     let process = Process()
