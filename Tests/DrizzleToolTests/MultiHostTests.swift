@@ -47,26 +47,13 @@ struct MultiHostTests {
     /// killing it (SIGTERM, so its trap still removes the namespaces) after `timeoutSeconds`. Waits
     /// with `Task.sleep`, so the minutes it takes do not hold one of the few cooperative threads.
     private func runScript(_ script: URL, _ arguments: [String], timeoutSeconds: Double) async throws -> ToolRun {
-        let capture = FileManager.default.temporaryDirectory.appendingPathComponent("multihost-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: capture, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: capture) }
-        let outURL = capture.appendingPathComponent("stdout")
-        let errURL = capture.appendingPathComponent("stderr")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL)
-        let err = try FileHandle(forWritingTo: errURL)
-        defer {
-            try? out.close()
-            try? err.close()
-        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [script.path] + arguments
         process.currentDirectoryURL = packageRoot
         process.standardInput = FileHandle.nullDevice
-        process.standardOutput = out
-        process.standardError = err
+        let capture = try OutputCapture(attachingTo: process)
+        defer { capture.close() }
         try process.run()
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while process.isRunning && Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
@@ -77,11 +64,6 @@ struct MultiHostTests {
             if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         }
         process.waitUntilExit()
-        return ToolRun(
-            commandLine: (["scripts/multihost"] + arguments).joined(separator: " "),
-            status: process.terminationStatus,
-            terminatedBySignal: process.terminationReason == .uncaughtSignal,
-            standardOutput: String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self),
-            standardError: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
+        return capture.result(of: process, commandLine: ["scripts/multihost"] + arguments)
     }
 }

@@ -57,23 +57,10 @@ func runTool(
     process.executableURL = try builtExecutable(executable)
     process.arguments = arguments
     process.currentDirectoryURL = cwd
-    let capture = FileManager.default.temporaryDirectory.appendingPathComponent("toolrun-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: capture, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(at: capture) }
-    let outURL = capture.appendingPathComponent("stdout")
-    let errURL = capture.appendingPathComponent("stderr")
-    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
-    let out = try FileHandle(forWritingTo: outURL)
-    let err = try FileHandle(forWritingTo: errURL)
-    defer {
-        try? out.close()
-        try? err.close()
-    }
-    process.standardOutput = out
-    process.standardError = err
+    let capture = try OutputCapture(attachingTo: process)
+    defer { capture.close() }
     if let input {
-        let inURL = capture.appendingPathComponent("stdin")
+        let inURL = capture.folder.appendingPathComponent("stdin")
         try Data(input.utf8).write(to: inURL)
         process.standardInput = try FileHandle(forReadingFrom: inURL)
     } else {
@@ -86,12 +73,47 @@ func runTool(
         process.terminate()
     }
     process.waitUntilExit()
-    return ToolRun(
-        commandLine: ([executable] + arguments).joined(separator: " "),
-        status: process.terminationStatus,
-        terminatedBySignal: process.terminationReason == .uncaughtSignal,
-        standardOutput: String(decoding: (try? Data(contentsOf: outURL)) ?? Data(), as: UTF8.self),
-        standardError: String(decoding: (try? Data(contentsOf: errURL)) ?? Data(), as: UTF8.self))
+    return capture.result(of: process, commandLine: [executable] + arguments)
+}
+
+/// Standard output and error of a process captured through files in a scratch folder (pipes can
+/// fill up and stall a chatty process), turned into a `ToolRun` once it has exited.
+final class OutputCapture {
+    let folder: URL
+    private let out: FileHandle
+    private let err: FileHandle
+
+    init(attachingTo process: Process) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("toolrun-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        for name in ["stdout", "stderr"] {
+            _ = FileManager.default.createFile(atPath: folder.appendingPathComponent(name).path, contents: nil)
+        }
+        out = try FileHandle(forWritingTo: folder.appendingPathComponent("stdout"))
+        err = try FileHandle(forWritingTo: folder.appendingPathComponent("stderr"))
+        process.standardOutput = out
+        process.standardError = err
+    }
+
+    /// The exited `process`'s status and captured output.
+    func result(of process: Process, commandLine: [String]) -> ToolRun {
+        ToolRun(
+            commandLine: commandLine.joined(separator: " "),
+            status: process.terminationStatus,
+            terminatedBySignal: process.terminationReason == .uncaughtSignal,
+            standardOutput: read("stdout"), standardError: read("stderr"))
+    }
+
+    /// Closes the files and removes the folder.
+    func close() {
+        try? out.close()
+        try? err.close()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func read(_ name: String) -> String {
+        String(decoding: (try? Data(contentsOf: folder.appendingPathComponent(name))) ?? Data(), as: UTF8.self)
+    }
 }
 
 /// A fresh empty folder for one test, removed afterwards.
