@@ -46,7 +46,7 @@ struct NodeHostTests {
             let fastSize = SizeSettings(epochCycles: 10)
             let first = try await NodeHost.start(
                 NodeOptions(
-                    name: "n1", keysDirectory: keys, membership: fastMembership(), size: fastSize,
+                    name: "n1", keysDirectory: keys, dataDirectory: keys + "/data", membership: fastMembership(), size: fastSize,
                     sizeCycleMilliseconds: 100),
                 group: group, logger: logger)
             var hosts = [first]
@@ -54,7 +54,7 @@ struct NodeHostTests {
                 hosts.append(
                     try await NodeHost.start(
                         NodeOptions(
-                            name: name, seeds: [first.address], keysDirectory: keys, membership: fastMembership(),
+                            name: name, seeds: [first.address], keysDirectory: keys, dataDirectory: keys + "/data", membership: fastMembership(),
                             size: fastSize, sizeCycleMilliseconds: 100),
                         group: group, logger: logger))
             }
@@ -98,12 +98,12 @@ struct NodeHostTests {
         try await withCluster(["a", "b", "c"]) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let seed = try await NodeHost.start(
-                NodeOptions(name: "a", keysDirectory: keys, membership: fastMembership()), group: group, logger: logger)
+                NodeOptions(name: "a", keysDirectory: keys, dataDirectory: keys + "/data", membership: fastMembership()), group: group, logger: logger)
             let b = try await NodeHost.start(
-                NodeOptions(name: "b", seeds: [seed.address], keysDirectory: keys, membership: fastMembership()),
+                NodeOptions(name: "b", seeds: [seed.address], keysDirectory: keys, dataDirectory: keys + "/data", membership: fastMembership()),
                 group: group, logger: logger)
             let c = try await NodeHost.start(
-                NodeOptions(name: "c", seeds: [seed.address], keysDirectory: keys, membership: fastMembership()),
+                NodeOptions(name: "c", seeds: [seed.address], keysDirectory: keys, dataDirectory: keys + "/data", membership: fastMembership()),
                 group: group, logger: logger)
             let joined = await eventually(10) {
                 let seen = await seed.viewSize
@@ -129,7 +129,7 @@ struct NodeHostTests {
         try await withCluster(["only"]) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             await #expect(throws: NodeStartError.self) {
-                _ = try await NodeHost.start(NodeOptions(name: "ghost", keysDirectory: keys), group: group, logger: logger)
+                _ = try await NodeHost.start(NodeOptions(name: "ghost", keysDirectory: keys, dataDirectory: keys + "/data"), group: group, logger: logger)
             }
             try await group.shutdownGracefully()
         }

@@ -18,6 +18,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         case learned(Rumor)
         /// A newer revocation list took effect (the runtime persists it).
         case revocationsUpdated(RevocationList)
+        /// A lookup started with `lookup(_:token:now:)` ended.
+        case lookupFinished(token: UInt64, Result<LookupResult, LookupFailure>)
+        /// The answer to a data request this node sent with `request(_:to:now:)`.
+        case dataReply(DataMessage, from: NodeID)
     }
 
     public private(set) var link: EnvelopeLink<Signer, Suite, String>
@@ -25,6 +29,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public private(set) var gossip: Gossip
     /// Network size by gossip aggregation (push-pull averaging unless configured otherwise).
     public private(set) var size: any SizeEstimator
+    /// The Chord ring that places data.
+    public private(set) var ring: ChordRing
+    /// Replica maintenance and the serving side of the data protocol.
+    public private(set) var replication: Replication
     public var suite: Suite { link.opener.suite }
     public var me: NodeID { membership.me }
     /// Gossip rounds run every this many ticks of `gossipIntervalNanoseconds`.
@@ -40,7 +48,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         rumorPolicy: RumorPolicy = RumorPolicy(k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4)),
         gossipIntervalNanoseconds: Int64 = 200_000_000, antiEntropyEveryRounds: Int = 50, datagramLimit: Int = 1200,
         replayWindow: Int = 1024, size sizeSettings: SizeSettings = SizeSettings(), pushSum: Bool = false,
-        founding: Bool = true, sizeCycleNanoseconds: Int64 = 1_000_000_000, now: Instant
+        founding: Bool = true, sizeCycleNanoseconds: Int64 = 1_000_000_000,
+        ring ringConfiguration: RingConfiguration = RingConfiguration(), now: Instant
     ) {
         let id = suite.nodeID(of: signer.publicKey)
         let sealer = EnvelopeSealer(
@@ -63,6 +72,9 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             : PushPullAverage(me: id, settings: sizeSettings, founding: founding)
         self.sizeCycleNanoseconds = max(1, sizeCycleNanoseconds)
         nextSizeCycleAt = now.advanced(byNanoseconds: sizeCycleNanoseconds)
+        let peer = RingPeer(id: id, address: address)
+        ring = ChordRing(me: peer, configuration: ringConfiguration, now: now)
+        replication = Replication(me: peer, replicas: ringConfiguration.successorCount, now: now)
     }
 
     /// This node's network-size answer (nil before any estimate exists).
@@ -71,12 +83,47 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     // MARK: Commands
 
     public mutating func join(seeds: [String], now: Instant) -> [Effect] {
-        pack(membership.join(seeds: seeds).map(Self.membershipSend), now: now)
+        var sends = membership.join(seeds: seeds).map(Self.membershipSend)
+        if let seed = seeds.first(where: { $0 != membership.selfMember.address }) {
+            var effects: [Effect] = []
+            handle(ring.join(via: seed, now: now), sends: &sends, effects: &effects, now: now)
+            return effects + pack(sends, now: now)
+        }
+        return pack(sends, now: now)
     }
 
     public mutating func leave(now: Instant, using generator: inout some RandomNumberGenerator) -> [Effect] {
-        pack(membership.leave(using: &generator).map(Self.membershipSend), now: now)
+        let effects = pack(membership.leave(using: &generator).map(Self.membershipSend), now: now)
+        ring.reset()
+        return effects
     }
+
+    /// Starts a lookup of `key` on the ring; `.lookupFinished(token:…)` reports its end (tokens
+    /// with the top bit set are reserved for replica maintenance).
+    public mutating func lookup(_ key: NodeID, token: UInt64, now: Instant) -> [Effect] {
+        var sends: [(String, Frame, Bool)] = []
+        var effects: [Effect] = []
+        handle(ring.lookup(key, token: token & ~Replication.tokenBit, now: now), sends: &sends, effects: &effects, now: now)
+        return effects + pack(sends, now: now)
+    }
+
+    /// Sends a data request (store, fetch, delete) over the reliable transport; the answer comes
+    /// back as `.dataReply`.
+    public mutating func request(_ message: DataMessage, to address: String, now: Instant) -> [Effect] {
+        pack([(address, message.frame, true)], now: now)
+    }
+
+    /// Answers a data request this node sends to itself (it may be one of a key's replicas)
+    /// without the network: the reply it would have sent.
+    public mutating func serveLocally(_ message: DataMessage, store: inout some PieceStore) -> DataMessage? {
+        let outputs = replication.serve(message, from: ring.me, ring: ring, store: &store, suite: suite)
+        for case .send(_, let reply) in outputs where reply.request == message.request && reply.isReply { return reply }
+        return nil
+    }
+
+    /// Notes writes and removals made straight to the store (`WL`, `DL`), so maintenance offers them.
+    public mutating func noteLocalWrite(_ key: NodeID) { replication.noteWrite(key) }
+    public mutating func noteLocalRemoval() { replication.noteRemoval() }
 
     /// Takes members into the view without announcing them (see `Membership.adopt`).
     public mutating func adopt(_ updates: [MemberUpdate], now: Instant) {
@@ -94,7 +141,9 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
 
     // MARK: Inputs
 
-    public mutating func tick(now: Instant, using generator: inout some RandomNumberGenerator) -> [Effect] {
+    public mutating func tick(
+        now: Instant, using generator: inout some RandomNumberGenerator, store: inout some PieceStore
+    ) -> [Effect] {
         var sends: [(String, Frame, Bool)] = []
         var effects: [Effect] = []
         for output in membership.tick(now: now, using: &generator) {
@@ -102,9 +151,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             case .send: sends.append(Self.membershipSend(output))
             case .changed(let member, let previous):
                 effects.append(.memberChanged(member, from: previous))
-                noteChange(member, from: previous)
+                noteChange(member, from: previous, sends: &sends, effects: &effects, now: now)
             }
         }
+        handle(ring.tick(now: now), sends: &sends, effects: &effects, now: now)
+        handle(replication.tick(now: now, ring: ring, store: store), sends: &sends, effects: &effects, now: now)
         if nextGossipAt <= now {
             nextGossipAt = now.advanced(byNanoseconds: gossipIntervalNanoseconds)
             let peers = membership.activeMembers.map(\.id)
@@ -120,7 +171,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     public mutating func receive(
-        _ bytes: [UInt8], from address: String, now: Instant, using generator: inout some RandomNumberGenerator
+        _ bytes: [UInt8], from address: String, now: Instant, using generator: inout some RandomNumberGenerator,
+        store: inout some PieceStore
     ) -> [Effect] {
         let received = link.receive(bytes, from: address, at: now)
         var effects: [Effect] = received.replies.map { .send(to: address, bytes: $0, reliable: false) }
@@ -134,8 +186,21 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     case .send: sends.append(Self.membershipSend(output))
                     case .changed(let member, let previous):
                         effects.append(.memberChanged(member, from: previous))
-                        noteChange(member, from: previous)
+                        noteChange(member, from: previous, sends: &sends, effects: &effects, now: now)
                     }
+                }
+            } else if let message = RingMessage(frame: frame) {
+                handle(
+                    ring.receive(message, from: sender, address: address, now: now), sends: &sends, effects: &effects,
+                    now: now)
+            } else if let message = DataMessage(frame: frame) {
+                if message.isReply, message.request & Replication.tokenBit == 0, !isMaintenanceReply(message) {
+                    effects.append(.dataReply(message, from: sender))
+                } else {
+                    // Replies go to the sender's advertised address (a TCP arrival's source port is ephemeral).
+                    let peer = RingPeer(id: sender, address: membership.member(sender)?.address ?? address)
+                    let outputs = replication.serve(message, from: peer, ring: ring, store: &store, suite: suite)
+                    handle(outputs, sends: &sends, effects: &effects, now: now)
                 }
             } else if let message = GossipMessage(frame: frame) {
                 effects += handle(gossip.receive(message, from: sender, using: &generator), sends: &sends, now: now)
@@ -149,9 +214,62 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     // MARK: Internals
 
     /// A member that died or left, or comes back (a new process), no longer holds our certificate.
-    private mutating func noteChange(_ member: Member, from previous: MemberState?) {
+    /// The ring follows membership: a failed node leaves the successor list and fingers at once;
+    /// a live one is considered as successor.
+    private mutating func noteChange(
+        _ member: Member, from previous: MemberState?, sends: inout [(String, Frame, Bool)], effects: inout [Effect],
+        now: Instant
+    ) {
         if !member.state.isActive || previous == nil || previous?.isActive == false {
             link.resendCertificate(to: member.address)
+        }
+        if member.state.isActive {
+            if member.state == .alive {
+                let peer = RingPeer(id: member.id, address: member.address)
+                handle(ring.consider(peer), sends: &sends, effects: &effects, now: now)
+            }
+        } else {
+            handle(ring.remove(member.id), sends: &sends, effects: &effects, now: now)
+            replication.forget(member.id)
+        }
+    }
+
+    /// Offer replies answer this node's maintenance offers; every other reply is a client's.
+    private func isMaintenanceReply(_ message: DataMessage) -> Bool {
+        if case .offerReply = message { return true }
+        return false
+    }
+
+    private mutating func handle(
+        _ outputs: [ChordRing.Output], sends: inout [(String, Frame, Bool)], effects: inout [Effect], now: Instant
+    ) {
+        for output in outputs {
+            switch output {
+            case .send(let address, let message):
+                sends.append((address, message.frame, false))
+            case .lookupFinished(let token, let result):
+                if token & Replication.tokenBit != 0 {
+                    let next = replication.lookupFinished(token: token, result, ring: ring)
+                    handle(next, sends: &sends, effects: &effects, now: now)
+                } else {
+                    effects.append(.lookupFinished(token: token, result))
+                }
+            case .predecessorChanged, .successorsChanged:
+                break
+            }
+        }
+    }
+
+    private mutating func handle(
+        _ outputs: [Replication.Output], sends: inout [(String, Frame, Bool)], effects: inout [Effect], now: Instant
+    ) {
+        for output in outputs {
+            switch output {
+            case .send(let peer, let message):
+                sends.append((peer.address, message.frame, true))
+            case .lookup(let key, let token):
+                handle(ring.lookup(key, token: token, now: now), sends: &sends, effects: &effects, now: now)
+            }
         }
     }
 

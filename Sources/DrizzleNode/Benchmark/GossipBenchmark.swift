@@ -90,7 +90,7 @@ public struct GossipBenchmark: Sendable {
         let rawRate = Double(verified) / (Double(WallClock.now().nanoseconds - rawStart.nanoseconds) / 1e9)
 
         progress("receiving over loopback")
-        let receiver = try await NodeHost.start(NodeOptions(name: "bench-rx", keysDirectory: folder), group: group, logger: logger)
+        let receiver = try await NodeHost.start(NodeOptions(name: "bench-rx", keysDirectory: folder, dataDirectory: folder + "/data"), group: group, logger: logger)
         guard let remote = NodeHost.socketAddress(receiver.address) else { throw Failure(description: "bad receiver address") }
         let socket = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
         let before = await receiver.envelopesIn
@@ -119,7 +119,7 @@ public struct GossipBenchmark: Sendable {
         let rssBefore = Self.residentKiB(of: "self") ?? 0
         var nodes: [NodeHost] = []
         for index in 0..<multiModeNodes {
-            nodes.append(try await NodeHost.start(NodeOptions(name: "bench-\(index)", seeds: nodes.first.map { [$0.address] } ?? [], keysDirectory: folder), group: group, logger: logger))
+            nodes.append(try await NodeHost.start(NodeOptions(name: "bench-\(index)", seeds: nodes.first.map { [$0.address] } ?? [], keysDirectory: folder, dataDirectory: folder + "/data"), group: group, logger: logger))
         }
         try? await Task.sleep(for: .seconds(2))
         let rssAfter = Self.residentKiB(of: "self") ?? 0

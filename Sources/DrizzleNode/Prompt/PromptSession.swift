@@ -20,12 +20,17 @@ public actor PromptSession {
     private var cluster: [NodeHost] = []
     private var entry: String?
     private var control: ControlSocket?
+    /// Shows a long write's or read's progress (the prompt sets it on a terminal).
+    private var progress: DataProgress?
 
     public init(configuration: DrizzleConfiguration, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
+
+    /// Sets where long writes and reads report their progress.
+    public func showProgress(with progress: DataProgress?) { self.progress = progress }
 
     /// The control socket of the node called `name`: `<data.dir>/<name>.sock`.
     public static func controlPath(for name: String, in configuration: DrizzleConfiguration) -> String {
@@ -95,12 +100,14 @@ public actor PromptSession {
             return (await routingInfo(), false)
         case .members:
             return (await memberTable(), false)
-        case .locateHash, .write, .read, .delete:
-            return (
-                [
-                    "data and lookup commands (LH, W, R, D) arrive with the DHT ring, which this build does not have yet"
-                ], false
-            )
+        case .locateHash(let text):
+            return (await locate(text), false)
+        case .write(let scope, let file, let pieceSize):
+            return (await write(scope, file: file, pieceSize: pieceSize), false)
+        case .read(let scope, let key):
+            return (await read(scope, key: key), false)
+        case .delete(let scope, let key):
+            return (await delete(scope, key: key), false)
         case .exit:
             let count = cluster.count + (local == nil ? 0 : 1)
             await stopAll()
@@ -185,7 +192,32 @@ public actor PromptSession {
     private func size() async -> [String] {
         guard let local else { return ["no local node"] }
         let view = await local.viewSize
-        return ["members in this node's view: \(view)", Self.describe(await local.sizeEstimate)]
+        return ["members in this node's view: \(view)", Self.describe(await local.sizeEstimate), await ringWalk(local)]
+    }
+
+    /// The original's SZ: walk the ring successor by successor (each step a lookup of the id
+    /// just after the current node) until it comes back here.
+    private func ringWalk(_ local: NodeHost) async -> String {
+        let started = ContinuousClock.now
+        var current = local.id
+        var count = 1
+        var hops = 0
+        while count <= 100_000 {
+            guard let found = try? await local.lookup(current.advanced(byPowerOfTwo: 0)) else {
+                return "ring walk: stopped after \(count) nodes (a lookup failed; the ring may be repairing — try again)"
+            }
+            hops += found.hops
+            if found.owner.id == local.id { break }
+            if found.owner.id == current { break }
+            current = found.owner.id
+            count += 1
+            if ContinuousClock.now - started > .seconds(20) {
+                return "ring walk: \(count)+ nodes so far (stopped after 20 s)"
+            }
+        }
+        let elapsed = ContinuousClock.now - started
+        let milliseconds = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return "ring walk: \(count) node\(count == 1 ? "" : "s") (\(hops) lookup hops, \(Int(milliseconds.rounded())) ms)"
     }
 
     private func routingInfo() async -> [String] {
@@ -199,8 +231,118 @@ public actor PromptSession {
             "id       \(local.id)", "name     \(local.name)", "address  \(local.address)",
             "members  " + states.joined(separator: ", ") + " (itself not counted)",
             "drops    " + (drops.isEmpty ? "none" : drops.map { "\($0.reason) \($0.count)" }.joined(separator: ", ")),
-        ]
+        ] + (await ringLines(local))
     }
+
+    private func ringLines(_ local: NodeHost) async -> [String] {
+        let ring = await local.ring
+        let replication = await local.replication
+        let hops = await local.recentHops
+        let fingers = ring.fingers.distinct
+        let successor: String = ring.successors.first?.description ?? "none (alone on the ring)"
+        let predecessor: String = ring.predecessor?.description ?? "none known"
+        let list: String = ring.successors.isEmpty ? "none" : ring.successors.map { $0.id.description }.joined(separator: ", ")
+        let plural = fingers.count == 1 ? "" : "s"
+        var lines: [String] = [
+            "successor    " + successor, "predecessor  " + predecessor, "successors   " + list,
+            "fingers      \(ring.fingers.filled) of \(FingerTable.size) entries set, \(fingers.count) distinct node" + plural,
+        ]
+        for (index, peer) in fingers.prefix(12) { lines.append("  from 2^\(index)".padding(16) + peer.description) }
+        if fingers.count > 12 { lines.append("  … \(fingers.count - 12) more") }
+        let mean = hops.isEmpty ? 0 : Double(hops.reduce(0, +)) / Double(hops.count)
+        lines.append("store        \(await local.storedCount) blobs; \(replication.copiesSent) copies sent to replicas, \(replication.damagedFound) damaged found, \(replication.surplusDropped) surplus dropped")
+        lines.append("lookups      \(hops.count) from here, mean \((mean * 100).rounded() / 100) hops")
+        return lines
+    }
+
+    private func locate(_ text: String) async -> [String] {
+        guard let local else { return ["no local node"] }
+        guard let key = NodeID(hex: text) else { return [DataError.notAKey(text).description] }
+        do {
+            let found = try await local.lookup(key)
+            return [
+                "owner     \(found.owner.id) \(found.owner.address)", "hops      \(found.hops)",
+                "replicas  " + found.replicas.map { "\($0.id) \($0.address)" }.joined(separator: ", "),
+            ]
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    private func write(_ scope: PromptCommand.Scope, file: String?, pieceSize: Int?) async -> [String] {
+        guard let local else { return ["no local node"] }
+        let path = resolve(file ?? configuration.data.file)
+        let size = pieceSize ?? configuration.data.pieceSize
+        let client = DataClient(node: local)
+        do {
+            let summary =
+                scope == .network
+                ? try await client.write(file: path, pieceSize: size, progress: progress)
+                : try await client.writeLocally(file: path, pieceSize: size, progress: progress)
+            let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds / 1_048_576 : 0
+            let pieces = "\(summary.pieces) piece\(summary.pieces == 1 ? "" : "s") of \(size) bytes"
+            let copies: String =
+                scope == .network
+                ? " on \(summary.replicas) replica\(summary.replicas == 1 ? "" : "s") each" : " to \(local.name)'s store"
+            let timing = " in \(Self.seconds(summary.seconds)) s (\(Self.rate(rate)) MB/s)"
+            return ["key \(summary.manifestKey)", "wrote \(summary.bytes) bytes in " + pieces + copies + timing]
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    private func read(_ scope: PromptCommand.Scope, key text: String?) async -> [String] {
+        guard let local else { return ["no local node"] }
+        let text = text ?? configuration.data.testKey
+        guard let key = NodeID(hex: text) else { return [DataError.notAKey(text).description] }
+        let folder = Self.folder(configuration.data.directory) + "/read"
+        let client = DataClient(node: local)
+        do {
+            let summary =
+                scope == .network
+                ? try await client.read(key, into: folder, progress: progress)
+                : try await client.readLocally(key, into: folder)
+            let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds / 1_048_576 : 0
+            let pieces = "\(summary.pieces) piece\(summary.pieces == 1 ? "" : "s")"
+            let timing = "in \(Self.seconds(summary.seconds)) s (\(Self.rate(rate)) MB/s)"
+            let repaired =
+                summary.repaired > 0
+                ? "; repaired \(summary.repaired) missing or damaged replica cop\(summary.repaired == 1 ? "y" : "ies")" : ""
+            return ["read \(summary.bytes) bytes in " + pieces + ", every hash checked, " + timing + repaired, "file \(summary.path)"]
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    private func delete(_ scope: PromptCommand.Scope, key text: String?) async -> [String] {
+        guard let local else { return ["no local node"] }
+        let text = text ?? configuration.data.testKey
+        guard let key = NodeID(hex: text) else { return [DataError.notAKey(text).description] }
+        let client = DataClient(node: local)
+        do {
+            let summary = scope == .network ? try await client.delete(key) : try await client.deleteLocally(key)
+            return [
+                scope == .network
+                    ? "deleted \(summary.keys) keys (manifest and pieces): \(summary.removed) copies removed from their replicas"
+                    : "deleted \(summary.removed) of \(summary.keys) keys from \(local.name)'s store (replicas elsewhere keep theirs)"
+            ]
+        } catch {
+            return ["\(error)"]
+        }
+    }
+
+    /// A data file as given, else beside the shipped configuration (`config/test_file.txt`).
+    private func resolve(_ file: String) -> String {
+        if FileSystem.exists(file) || file.hasPrefix("/") { return file }
+        let shipped = "config/" + file
+        return FileSystem.exists(shipped) ? shipped : file
+    }
+
+    private static func folder(_ path: String) -> String { path.hasSuffix("/") ? String(path.dropLast()) : path }
+
+    private static func seconds(_ value: Double) -> String { String((value * 1000).rounded() / 1000) }
+
+    private static func rate(_ value: Double) -> String { String((value * 100).rounded() / 100) }
 
     private func memberTable() async -> [String] {
         guard let local else { return ["no local node"] }
@@ -255,10 +397,12 @@ public actor PromptSession {
     private func options(for index: Int, seeds: [String]) -> NodeOptions {
         return NodeOptions(
             name: nodeName(index), bindHost: configuration.node.host, bindPort: configuration.node.peerBasePort + index,
-            seeds: seeds, keysDirectory: configuration.keys.directory, membership: configuration.membershipConfiguration,
+            seeds: seeds, keysDirectory: configuration.keys.directory,
+            dataDirectory: configuration.data.directory, membership: configuration.membershipConfiguration,
             datagramLimit: configuration.gossip.maxDatagramBytes, replayWindow: configuration.keys.replayWindow,
             size: configuration.sizeSettings, pushSum: configuration.usesPushSum,
-            sizeCycleMilliseconds: configuration.gossip.intervalMilliseconds)
+            sizeCycleMilliseconds: configuration.gossip.intervalMilliseconds,
+            ring: configuration.ringConfiguration)
     }
 
     /// Issues a development CA and node keys where missing, saying so.

@@ -25,3 +25,10 @@ extension DrizzleConfiguration {
     /// True when the configured algorithm is push-sum.
     public var usesPushSum: Bool { size.algorithm == .pushSum }
 }
+
+extension DrizzleConfiguration {
+    /// The ring's settings: the successor list holds `data.replicas` nodes.
+    public var ringConfiguration: RingConfiguration {
+        RingConfiguration(successorCount: data.replicas)
+    }
+}

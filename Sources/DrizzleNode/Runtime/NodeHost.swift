@@ -49,13 +49,18 @@ public struct NodeOptions: Sendable {
     public var size: SizeSettings
     public var pushSum: Bool
     public var sizeCycleMilliseconds: Int
+    /// The node keeps its pieces under `<dataDirectory>/<name>/`.
+    public var dataDirectory: String
+    /// The ring: successor-list length = replication factor r, and its timers.
+    public var ring: RingConfiguration
 
     public init(
         name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
-        keysDirectory: String = "keys", membership: MembershipConfiguration = MembershipConfiguration(),
+        keysDirectory: String = "keys", dataDirectory: String = "data",
+        membership: MembershipConfiguration = MembershipConfiguration(),
         datagramLimit: Int = 1200, replayWindow: Int = 1024, tickMilliseconds: Int = 50,
         impairment: Impairment = Impairment(), size: SizeSettings = SizeSettings(), pushSum: Bool = false,
-        sizeCycleMilliseconds: Int = 1000
+        sizeCycleMilliseconds: Int = 1000, ring: RingConfiguration = RingConfiguration()
     ) {
         self.name = name
         self.bindHost = bindHost
@@ -71,6 +76,13 @@ public struct NodeOptions: Sendable {
         self.size = size
         self.pushSum = pushSum
         self.sizeCycleMilliseconds = sizeCycleMilliseconds
+        self.dataDirectory = dataDirectory
+        self.ring = ring
+    }
+
+    /// The folder of this node's pieces.
+    public var storeDirectory: String {
+        (dataDirectory.hasSuffix("/") ? String(dataDirectory.dropLast()) : dataDirectory) + "/" + name
     }
 }
 
@@ -78,10 +90,12 @@ public struct NodeOptions: Sendable {
 public enum NodeStartError: Error, CustomStringConvertible {
     case keys(KeyStore.Failure)
     case bind(String, reason: String)
+    case store(DiskPieceStore.Failure)
 
     public var description: String {
         switch self {
         case .keys(let failure): failure.description
+        case .store(let failure): failure.description
         case .bind(let address, let reason): "cannot listen on \(address): \(reason) (is another node using the port?)"
         }
     }
@@ -94,10 +108,19 @@ public actor NodeHost {
     public nonisolated let address: String
     public nonisolated let name: String
     private var core: NodeCore<SigningKey, SodiumSuite>
+    private var store: DiskPieceStore
+    private var lookupsWaiting: [UInt64: CheckedContinuation<LookupResult, any Error>] = [:]
+    private var requestsWaiting: [UInt64: CheckedContinuation<DataMessage, any Error>] = [:]
+    private var nextToken: UInt64 = 1
+    /// Bumped whenever membership changes: cached owners may be stale.
+    public private(set) var ringEpoch = 0
+    /// Hops of the lookups this node started (the latest 1,000).
+    public private(set) var recentHops: [Int] = []
     private let group: any EventLoopGroup
     private let udp: any Channel
     private let tcp: any Channel
     private var connections: [String: any Channel] = [:]
+    private var connecting: [String: [[UInt8]]] = [:]
     private let arrivals: AsyncStream<Arrival>.Continuation
     private var tasks: [Task<Void, Never>] = []
     private var generator = SystemRandomNumberGenerator()
@@ -112,6 +135,7 @@ public actor NodeHost {
     public private(set) var bytesOut = 0
     /// Prometheus metrics, refreshed every second while set.
     public nonisolated let metrics: NodeMetrics
+    private nonisolated let storeFolder: String
     private var nextMetricsAt = Instant(nanoseconds: 0)
     private var recentChanges: [(at: Instant, member: Member, from: MemberState?)] = []
 
@@ -125,6 +149,12 @@ public actor NodeHost {
             trust = try store.trustStore()
         } catch {
             throw NodeStartError.keys(error)
+        }
+        let pieces: DiskPieceStore
+        do throws(DiskPieceStore.Failure) {
+            pieces = try DiskPieceStore(directory: options.storeDirectory)
+        } catch {
+            throw NodeStartError.store(error)
         }
         let (stream, continuation) = AsyncStream<Arrival>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
         let bindText = "\(options.bindHost):\(options.bindPort)"
@@ -166,11 +196,11 @@ public actor NodeHost {
             address: address, epoch: UInt32(truncatingIfNeeded: now.unixSeconds), membership: options.membership,
             datagramLimit: options.datagramLimit, replayWindow: options.replayWindow, size: options.size,
             pushSum: options.pushSum, founding: options.seeds.isEmpty,
-            sizeCycleNanoseconds: Int64(max(10, options.sizeCycleMilliseconds)) * 1_000_000, now: now)
+            sizeCycleNanoseconds: Int64(max(10, options.sizeCycleMilliseconds)) * 1_000_000, ring: options.ring, now: now)
         var nodeLogger = logger
         nodeLogger[metadataKey: "node"] = "\(options.name)"
         let host = NodeHost(
-            core: core, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
+            core: core, store: pieces, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
             logger: nodeLogger, impairment: options.impairment)
         await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
         if !options.seeds.isEmpty { await host.join(options.seeds) }
@@ -178,13 +208,15 @@ public actor NodeHost {
     }
 
     private init(
-        core: NodeCore<SigningKey, SodiumSuite>, name: String, address: String, group: any EventLoopGroup,
+        core: NodeCore<SigningKey, SodiumSuite>, store: DiskPieceStore, name: String, address: String, group: any EventLoopGroup,
         udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, logger: Logger,
         impairment: Impairment
     ) {
         self.impairment = impairment
         self.metrics = NodeMetrics(node: name)
         self.core = core
+        self.store = store
+        self.storeFolder = store.directory
         self.id = core.me
         self.name = name
         self.address = address
@@ -261,6 +293,10 @@ public actor NodeHost {
             try? await Task.sleep(for: .milliseconds(150))
         }
         for task in tasks { task.cancel() }
+        for waiting in lookupsWaiting.values { waiting.resume(throwing: DataError.stopped) }
+        for waiting in requestsWaiting.values { waiting.resume(throwing: DataError.stopped) }
+        lookupsWaiting = [:]
+        requestsWaiting = [:]
         arrivals.finish()
         for channel in connections.values { try? await channel.close() }
         connections = [:]
@@ -268,6 +304,82 @@ public actor NodeHost {
         try? await tcp.close()
         logger.info("node stopped")
     }
+
+    // MARK: Ring and data
+
+    /// Looks `key` up on the ring: its owner, replicas and the hops it took.
+    public func lookup(_ key: NodeID) async throws -> LookupResult {
+        guard !stopped else { throw DataError.stopped }
+        let token = takeToken()
+        return try await withCheckedThrowingContinuation { continuation in
+            lookupsWaiting[token] = continuation
+            perform(core.lookup(key, token: token, now: WallClock.now()))
+        }
+    }
+
+    /// Sends a data request to the node at `address` and waits for its answer (at most `timeout`).
+    /// `make` builds the request around the id its answer will carry.
+    public func request(
+        to address: String, timeout: Duration = .seconds(10), _ make: (UInt64) -> DataMessage
+    ) async throws -> DataMessage {
+        guard !stopped else { throw DataError.stopped }
+        let token = takeToken()
+        let message = make(token)
+        if address == self.address {
+            guard let reply = core.serveLocally(message, store: &store) else { throw DataError.noAnswer(address) }
+            return reply
+        }
+        Task { [weak self] in
+            try? await Task.sleep(for: timeout)
+            await self?.expire(token, address: address)
+        }
+        return try await withCheckedThrowingContinuation { continuation in
+            requestsWaiting[token] = continuation
+            perform(core.request(message, to: address, now: WallClock.now()))
+        }
+    }
+
+    private func expire(_ token: UInt64, address: String) {
+        requestsWaiting.removeValue(forKey: token)?.resume(throwing: DataError.noAnswer(address))
+    }
+
+    private func takeToken() -> UInt64 {
+        defer { nextToken = (nextToken &+ 1) & ~Replication.tokenBit }
+        return nextToken
+    }
+
+    /// Stores a blob in this node's own store only (`WL`); maintenance offers it to the ring.
+    public func storeLocally(_ blob: Blob) -> Bool {
+        guard store.contains(blob.key) || store.write(blob.key, blob.bytes) else { return false }
+        core.noteLocalWrite(blob.key)
+        return true
+    }
+
+    /// A blob of this node's own store (`RL`), as stored.
+    public func readLocally(_ key: NodeID) -> [UInt8]? { store.read(key) }
+
+    /// Removes a blob from this node's own store (`DL`); replicas elsewhere keep theirs.
+    public func removeLocally(_ key: NodeID) -> Bool {
+        guard store.contains(key) else { return false }
+        store.remove(key)
+        core.noteLocalRemoval()
+        return true
+    }
+
+    /// How many blobs this node holds.
+    public var storedCount: Int { store.count }
+
+    /// Every key this node holds.
+    public var storedKeys: [NodeID] { store.keys }
+
+    /// The file of `key` in this node's store (tests damage pieces through it).
+    public nonisolated var storeDirectory: String { storeFolder }
+
+    /// This node's ring state.
+    public var ring: ChordRing { core.ring }
+
+    /// Replica maintenance counters.
+    public var replication: Replication { core.replication }
 
     // MARK: Inputs
 
@@ -277,14 +389,14 @@ public actor NodeHost {
         case .datagram(let bytes, let from), .frame(let bytes, let from):
             envelopesIn += 1
             bytesIn += bytes.count
-            perform(core.receive(bytes, from: from, now: WallClock.now(), using: &generator))
+            perform(core.receive(bytes, from: from, now: WallClock.now(), using: &generator, store: &store))
         }
     }
 
     private func tick() {
         guard !stopped else { return }
         let now = WallClock.now()
-        perform(core.tick(now: now, using: &generator))
+        perform(core.tick(now: now, using: &generator, store: &store))
         if nextMetricsAt <= now {
             nextMetricsAt = now.advanced(byNanoseconds: 1_000_000_000)
             metrics.record(
@@ -304,7 +416,20 @@ public actor NodeHost {
                 envelopesOut += 1
                 bytesOut += bytes.count
                 if reliable { sendStream(bytes, to: to) } else { sendDatagram(bytes, to: to) }
+            case .lookupFinished(let token, let result):
+                guard let waiting = lookupsWaiting.removeValue(forKey: token) else { continue }
+                switch result {
+                case .success(let found):
+                    recentHops.append(found.hops)
+                    if recentHops.count > 1000 { recentHops.removeFirst(recentHops.count - 1000) }
+                    waiting.resume(returning: found)
+                case .failure(let failure):
+                    waiting.resume(throwing: failure)
+                }
+            case .dataReply(let message, _):
+                requestsWaiting.removeValue(forKey: message.request)?.resume(returning: message)
             case .memberChanged(let member, let previous):
+                ringEpoch += 1
                 recentChanges.append((WallClock.now(), member, previous))
                 if recentChanges.count > 1000 { recentChanges.removeFirst(recentChanges.count - 1000) }
                 logger.info(
@@ -344,7 +469,13 @@ public actor NodeHost {
             channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
             return
         }
+        // One connection per address: frames sent while it is being made wait for it, in order.
+        if connecting[address] != nil {
+            connecting[address]?.append(bytes)
+            return
+        }
         guard let remote = Self.socketAddress(address) else { return }
+        connecting[address] = [bytes]
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(2))
             .channelInitializer { channel in
@@ -355,21 +486,24 @@ public actor NodeHost {
         Task {
             do {
                 let channel = try await bootstrap.connect(to: remote).get()
-                self.connected(channel, to: address, first: bytes)
+                self.connected(channel, to: address)
             } catch {
+                self.connecting[address] = nil
                 self.logger.debug("connection failed", metadata: ["address": "\(address)", "error": "\(error)"])
             }
         }
     }
 
-    private func connected(_ channel: any Channel, to address: String, first bytes: [UInt8]) {
+    private func connected(_ channel: any Channel, to address: String) {
+        let queued = connecting.removeValue(forKey: address) ?? []
         if stopped {
             channel.close(promise: nil)
             return
         }
         if let old = connections[address], old !== channel { old.close(promise: nil) }
         connections[address] = channel
-        channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+        for bytes in queued { channel.write(channel.allocator.buffer(bytes: bytes), promise: nil) }
+        channel.flush()
     }
 
     /// `host:port` or `[v6]:port` with a numeric host, as a socket address.

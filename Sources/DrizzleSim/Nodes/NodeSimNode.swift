@@ -4,6 +4,8 @@ public import DrizzleCore
 /// simulated datagrams. Addresses are `sim:<index>`.
 public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedNode {
     public var core: NodeCore<Signer, Suite>
+    /// The node's data, in memory.
+    public var store = MemoryPieceStore()
     /// The node's place in the simulator (its address is `sim:<position>`).
     public let position: Int
     /// Every membership change this node saw, with the virtual time (for experiments).
@@ -41,20 +43,20 @@ public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedN
                 if let index = Self.index(of: address) { out.append(.send(to: index, bytes: bytes, reliable: reliable)) }
             case .memberChanged(let member, let previous):
                 if recordsChanges { changes.append((now, member, previous)) }
-            case .learned, .revocationsUpdated:
+            case .learned, .revocationsUpdated, .lookupFinished, .dataReply:
                 break
             }
         }
     }
 
     public mutating func tick(at now: Instant, random: inout SimRandom, effects: inout [SimEffect]) {
-        perform(core.tick(now: now, using: &random), at: now, into: &effects)
+        perform(core.tick(now: now, using: &random, store: &store), at: now, into: &effects)
     }
 
     public mutating func receive(
         _ bytes: [UInt8], from sender: Int, reliable: Bool, at now: Instant, random: inout SimRandom,
         effects: inout [SimEffect]
     ) {
-        perform(core.receive(bytes, from: Self.address(of: sender), now: now, using: &random), at: now, into: &effects)
+        perform(core.receive(bytes, from: Self.address(of: sender), now: now, using: &random, store: &store), at: now, into: &effects)
     }
 }

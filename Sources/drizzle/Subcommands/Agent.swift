@@ -65,11 +65,12 @@ struct Agent: AsyncParsableCommand {
         let options = NodeOptions(
             name: name, bindHost: host, bindPort: port,
             advertise: advertise ?? (loaded.node.advertise.isEmpty ? nil : loaded.node.advertise), seeds: seeds,
-            keysDirectory: keysDirectory ?? loaded.keys.directory, membership: loaded.membershipConfiguration,
+            keysDirectory: keysDirectory ?? loaded.keys.directory, dataDirectory: loaded.data.directory, membership: loaded.membershipConfiguration,
             datagramLimit: loaded.gossip.maxDatagramBytes, replayWindow: loaded.keys.replayWindow,
             impairment: Impairment(delayMilliseconds: impairDelay, jitterMilliseconds: impairJitter, loss: impairLoss),
             size: loaded.sizeSettings, pushSum: loaded.usesPushSum,
-            sizeCycleMilliseconds: loaded.gossip.intervalMilliseconds)
+            sizeCycleMilliseconds: loaded.gossip.intervalMilliseconds,
+            ring: loaded.ringConfiguration)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let node: NodeHost
         do {

@@ -1,0 +1,407 @@
+public import DrizzleCore
+import DrizzleCrypto
+import Foundation
+
+/// What a write did (the original printed the key, the bytes, the pieces and the time).
+public struct WriteSummary: Sendable {
+    public var manifestKey: NodeID
+    public var bytes: UInt64
+    public var pieces: Int
+    public var seconds: Double
+    /// The fewest replicas any piece reached (network writes; 1 for local ones).
+    public var replicas: Int
+}
+
+/// What a read did.
+public struct ReadSummary: Sendable {
+    public var path: String
+    public var bytes: UInt64
+    public var pieces: Int
+    public var seconds: Double
+    /// Pieces found missing or damaged on a replica and copied there again from a good one.
+    public var repaired: Int
+}
+
+/// What a delete did.
+public struct DeleteSummary: Sendable {
+    public var keys: Int
+    /// Copies removed, over all replicas.
+    public var removed: Int
+}
+
+/// Progress of a long write or read: bytes done of bytes in all.
+public typealias DataProgress = @Sendable (_ done: UInt64, _ total: UInt64) -> Void
+
+/// Writes, reads and deletes files as pieces and manifests on the ring (`WN`/`RN`/`DN`) or in
+/// one node's store (`WL`/`RL`/`DL`). Files stream through: at most a window of batches is in
+/// memory at any time, never the whole file.
+public struct DataClient: Sendable {
+    public let node: NodeHost
+    /// Bytes per store or fetch message.
+    public var batchBytes = 1 << 20
+    /// Batches in flight at once.
+    public var window = 8
+    private let suite = SodiumSuite()
+
+    public init(node: NodeHost) { self.node = node }
+
+    // MARK: Network
+
+    /// Splits the file into pieces, stores each on its r replicas, then the manifest.
+    public func write(file path: String, pieceSize: Int, progress: DataProgress? = nil) async throws -> WriteSummary {
+        let started = ContinuousClock.now
+        var reader = try openPieces(path, pieceSize: pieceSize)
+        let total = reader.fileSize
+        let name = reader.name
+        var owners = OwnerCache()
+        var pieces: [Manifest.Piece] = []
+        pieces.reserveCapacity(Int(min(reader.pieceCount, 1 << 24)))
+        var pending: [NodeID: (replicas: [RingPeer], blobs: [Blob], bytes: Int)] = [:]
+        var fewest = Int.max
+        var done: UInt64 = 0
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            var inFlight = 0
+            func submit(_ replicas: [RingPeer], _ blobs: [Blob]) async throws {
+                if inFlight >= window, let reached = try await group.next() {
+                    fewest = min(fewest, reached)
+                    inFlight -= 1
+                }
+                group.addTask { try await self.store(blobs, on: replicas) }
+                inFlight += 1
+            }
+            while let bytes = try reader.next() {
+                let key = bytes.withUnsafeBytes { suite.digest128($0) }
+                pieces.append(Manifest.Piece(key: key, size: UInt32(bytes.count)))
+                let replicas = try await owners.replicas(of: key, node: node)
+                let owner = replicas[0].id
+                pending[owner, default: (replicas, [], 0)].blobs.append(Blob(key: key, bytes: bytes))
+                pending[owner, default: (replicas, [], 0)].bytes += bytes.count + 20
+                if let batch = pending[owner], batch.bytes >= batchBytes {
+                    pending[owner] = nil
+                    try await submit(batch.replicas, batch.blobs)
+                }
+                done += UInt64(bytes.count)
+                progress?(done, total)
+            }
+            for batch in pending.values { try await submit(batch.replicas, batch.blobs) }
+            for try await reached in group { fewest = min(fewest, reached) }
+        }
+        guard let fileHash = reader.finish() else { throw DataError.file("\(path) changed while it was read: write it again") }
+        let manifest = Manifest(name: name, fileSize: total, pieceSize: UInt32(pieceSize), fileHash: fileHash, pieces: pieces)
+        let encoded = manifest.encoded
+        let manifestKey = encoded.withUnsafeBytes { suite.digest128($0) }
+        let replicas = try await owners.replicas(of: manifestKey, node: node)
+        fewest = min(fewest, try await store([Blob(key: manifestKey, bytes: encoded)], on: replicas))
+        return WriteSummary(
+            manifestKey: manifestKey, bytes: total, pieces: pieces.count, seconds: seconds(since: started),
+            replicas: fewest == Int.max ? 0 : fewest)
+    }
+
+    /// Fetches the manifest and its pieces (in parallel), checks every hash and writes the file
+    /// into `folder` under the name it was written with.
+    public func read(_ key: NodeID, into folder: String, progress: DataProgress? = nil) async throws -> ReadSummary {
+        let started = ContinuousClock.now
+        var owners = OwnerCache()
+        let (manifestBytes, _) = try await fetch([key], owners: &owners, missingIsError: false)
+        guard let bytes = manifestBytes[key] else { throw DataError.notFound(key) }
+        let manifest = try decodeManifest(bytes, key: key)
+        var indices: [NodeID: [Int]] = [:]
+        for (index, piece) in manifest.pieces.enumerated() { indices[piece.key, default: []].append(index) }
+        // Group the distinct keys by owner into batches of about `batchBytes`.
+        var batches: [(replicas: [RingPeer], keys: [NodeID])] = []
+        var openBatch: [NodeID: Int] = [:]
+        var seen: Set<NodeID> = []
+        let perBatch = max(1, batchBytes / max(1, Int(manifest.pieceSize)))
+        for piece in manifest.pieces where seen.insert(piece.key).inserted {
+            let replicas = try await owners.replicas(of: piece.key, node: node)
+            let owner = replicas[0].id
+            if let slot = openBatch[owner], batches[slot].keys.count < perBatch {
+                batches[slot].keys.append(piece.key)
+            } else {
+                openBatch[owner] = batches.count
+                batches.append((replicas, [piece.key]))
+            }
+        }
+        var assembler = try assemble(folder: folder, name: manifest.name)
+        var repaired = 0
+        var done: UInt64 = 0
+        do {
+            try await withThrowingTaskGroup(of: ([Blob], Int).self) { group in
+                var next = 0
+                var inFlight = 0
+                while next < batches.count || inFlight > 0 {
+                    while next < batches.count, inFlight < window {
+                        let batch = batches[next]
+                        group.addTask { try await self.fetchBatch(batch.keys, from: batch.replicas) }
+                        next += 1
+                        inFlight += 1
+                    }
+                    guard let (blobs, fixed) = try await group.next() else { break }
+                    inFlight -= 1
+                    repaired += fixed
+                    for blob in blobs {
+                        for index in indices[blob.key] ?? [] {
+                            do {
+                                try assembler.write(blob.bytes, at: manifest.offset(ofPiece: index))
+                            } catch {
+                                throw DataError.file("\(error)")
+                            }
+                            done += UInt64(blob.bytes.count)
+                        }
+                    }
+                    progress?(done, manifest.fileSize)
+                }
+            }
+            let found = try FilePieceReader.hash(ofFileAt: assembler.temporaryPath)
+            guard found == manifest.fileHash else { throw DataError.fileDamaged(expected: manifest.fileHash, found: found) }
+        } catch {
+            assembler.abandon()
+            throw error
+        }
+        let destination = assembler.destination
+        do { try assembler.commit() } catch { throw DataError.file(error.description) }
+        return ReadSummary(
+            path: destination, bytes: manifest.fileSize, pieces: manifest.pieces.count, seconds: seconds(since: started),
+            repaired: repaired)
+    }
+
+    /// Deletes the manifest and every piece on all their replicas (tombstones keep stale
+    /// replicas from spreading them again).
+    public func delete(_ key: NodeID) async throws -> DeleteSummary {
+        var owners = OwnerCache()
+        let (found, _) = try await fetch([key], owners: &owners, missingIsError: false)
+        guard let bytes = found[key] else { throw DataError.notFound(key) }
+        let manifest = try decodeManifest(bytes, key: key)
+        var byOwner: [NodeID: (replicas: [RingPeer], keys: [NodeID])] = [:]
+        for piece in Set(manifest.pieces.map(\.key)) + [key] {
+            let replicas = try await owners.replicas(of: piece, node: node)
+            byOwner[replicas[0].id, default: (replicas, [])].keys.append(piece)
+        }
+        var removed = 0
+        for (replicas, keys) in byOwner.values {
+            for replica in replicas {
+                var start = 0
+                while start < keys.count {
+                    let chunk = Array(keys[start..<min(keys.count, start + 65_536)])
+                    start += chunk.count
+                    if case .deleted(_, let count) = try? await node.request(to: replica.address, { .delete(request: $0, keys: chunk) }) {
+                        removed += Int(count)
+                    }
+                }
+            }
+        }
+        return DeleteSummary(keys: Set(manifest.pieces.map(\.key)).count + 1, removed: removed)
+    }
+
+    // MARK: Local store
+
+    /// Splits the file into this node's own store only.
+    public func writeLocally(file path: String, pieceSize: Int, progress: DataProgress? = nil) async throws -> WriteSummary {
+        let started = ContinuousClock.now
+        var reader = try openPieces(path, pieceSize: pieceSize)
+        var pieces: [Manifest.Piece] = []
+        var done: UInt64 = 0
+        while let bytes = try reader.next() {
+            let key = bytes.withUnsafeBytes { suite.digest128($0) }
+            guard await node.storeLocally(Blob(key: key, bytes: bytes)) else { throw DataError.pieceNotStored(key) }
+            pieces.append(Manifest.Piece(key: key, size: UInt32(bytes.count)))
+            done += UInt64(bytes.count)
+            progress?(done, reader.fileSize)
+        }
+        let (name, total) = (reader.name, reader.fileSize)
+        guard let fileHash = reader.finish() else { throw DataError.file("\(path) changed while it was read: write it again") }
+        let encoded = Manifest(name: name, fileSize: total, pieceSize: UInt32(pieceSize), fileHash: fileHash, pieces: pieces).encoded
+        let manifestKey = encoded.withUnsafeBytes { suite.digest128($0) }
+        guard await node.storeLocally(Blob(key: manifestKey, bytes: encoded)) else { throw DataError.pieceNotStored(manifestKey) }
+        return WriteSummary(manifestKey: manifestKey, bytes: total, pieces: pieces.count, seconds: seconds(since: started), replicas: 1)
+    }
+
+    /// Rebuilds a file from this node's own store only.
+    public func readLocally(_ key: NodeID, into folder: String) async throws -> ReadSummary {
+        let started = ContinuousClock.now
+        guard let bytes = await node.readLocally(key), verified(bytes, key) else { throw DataError.notFound(key) }
+        let manifest = try decodeManifest(bytes, key: key)
+        var assembler = try assemble(folder: folder, name: manifest.name)
+        do {
+            for (index, piece) in manifest.pieces.enumerated() {
+                guard let bytes = await node.readLocally(piece.key), verified(bytes, piece.key) else {
+                    throw DataError.file(
+                        "piece \(index) (\(piece.key)) is not in this node's store: RL reads only the local store — use RN")
+                }
+                do { try assembler.write(bytes, at: manifest.offset(ofPiece: index)) } catch { throw DataError.file(error.description) }
+            }
+        } catch {
+            assembler.abandon()
+            throw error
+        }
+        let destination = assembler.destination
+        do { try assembler.commit() } catch { throw DataError.file(error.description) }
+        return ReadSummary(
+            path: destination, bytes: manifest.fileSize, pieces: manifest.pieces.count, seconds: seconds(since: started),
+            repaired: 0)
+    }
+
+    /// Removes a file's manifest and pieces from this node's own store only.
+    public func deleteLocally(_ key: NodeID) async throws -> DeleteSummary {
+        guard let bytes = await node.readLocally(key) else { throw DataError.notFound(key) }
+        let manifest = try decodeManifest(bytes, key: key)
+        var removed = 0
+        for piece in Set(manifest.pieces.map(\.key)) + [key] where await node.removeLocally(piece) { removed += 1 }
+        return DeleteSummary(keys: Set(manifest.pieces.map(\.key)).count + 1, removed: removed)
+    }
+
+    // MARK: Pieces on replicas
+
+    /// Stores `blobs` on every replica; returns how many replicas accepted all of them.
+    private func store(_ blobs: [Blob], on replicas: [RingPeer]) async throws -> Int {
+        let accepted = await withTaskGroup(of: Bool.self) { group in
+            for replica in replicas {
+                group.addTask {
+                    let answer = try? await node.request(to: replica.address, timeout: .seconds(30)) {
+                        .store(request: $0, blobs: blobs, replication: false)
+                    }
+                    guard case .stored(_, _, let refused) = answer else { return false }
+                    return refused.isEmpty
+                }
+            }
+            var count = 0
+            for await ok in group where ok { count += 1 }
+            return count
+        }
+        guard accepted > 0 else { throw DataError.pieceNotStored(blobs.first?.key ?? NodeID(high: 0, low: 0)) }
+        return accepted
+    }
+
+    /// Fetches `keys` from the first replica that has them; copies what a replica lacked (or held
+    /// damaged) back to it from a good copy. Returns the blobs and how many copies were repaired.
+    private func fetchBatch(_ keys: [NodeID], from replicas: [RingPeer]) async throws -> ([Blob], Int) {
+        var remaining = keys
+        var found: [Blob] = []
+        var lacking: [(RingPeer, Set<NodeID>)] = []
+        for replica in replicas where !remaining.isEmpty {
+            let answer = try? await node.request(to: replica.address, timeout: .seconds(30)) { .fetch(request: $0, keys: remaining) }
+            guard case .fetched(_, let blobs, _) = answer else { continue }
+            var good: Set<NodeID> = []
+            for blob in blobs where verified(blob.bytes, blob.key) && !good.contains(blob.key) {
+                good.insert(blob.key)
+                found.append(blob)
+            }
+            let missed = Set(remaining).subtracting(good)
+            if !missed.isEmpty { lacking.append((replica, missed)) }
+            remaining = remaining.filter { !good.contains($0) }
+        }
+        if let key = remaining.first {
+            throw DataError.pieceUnavailable(key, index: keys.firstIndex(of: key) ?? 0)
+        }
+        var repaired = 0
+        let byKey = Dictionary(found.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        for (replica, missed) in lacking {
+            let copies = missed.compactMap { byKey[$0] }
+            let answer = try? await node.request(to: replica.address, timeout: .seconds(30)) {
+                .store(request: $0, blobs: copies, replication: true)
+            }
+            if case .stored(_, let accepted, _) = answer { repaired += Int(accepted) }
+        }
+        return (found, repaired)
+    }
+
+    /// Fetches single blobs (manifests) by looking each up.
+    private func fetch(
+        _ keys: [NodeID], owners: inout OwnerCache, missingIsError: Bool
+    ) async throws -> ([NodeID: [UInt8]], Int) {
+        var result: [NodeID: [UInt8]] = [:]
+        var repaired = 0
+        for key in keys {
+            let replicas = try await owners.replicas(of: key, node: node)
+            do {
+                let (blobs, fixed) = try await fetchBatch([key], from: replicas)
+                repaired += fixed
+                for blob in blobs { result[blob.key] = blob.bytes }
+            } catch DataError.pieceUnavailable where !missingIsError {
+                continue
+            }
+        }
+        return (result, repaired)
+    }
+
+    // MARK: Helpers
+
+    private func verified(_ bytes: [UInt8], _ key: NodeID) -> Bool { bytes.withUnsafeBytes { suite.digest128($0) } == key }
+
+    private func decodeManifest(_ bytes: [UInt8], key: NodeID) throws -> Manifest {
+        do {
+            return try Manifest(decoding: bytes)
+        } catch {
+            throw DataError.notAManifest(key, reason: error.description)
+        }
+    }
+
+    private func openPieces(_ path: String, pieceSize: Int) throws -> FilePieceReader {
+        guard pieceSize >= 1, pieceSize <= DataMessage.maximumBlobBytes else { throw DataError.badPieceSize(pieceSize) }
+        let reader: FilePieceReader
+        do {
+            reader = try FilePieceReader(path: path, pieceSize: UInt32(pieceSize))
+        } catch {
+            throw DataError.file(error.description)
+        }
+        let nameBytes = reader.name.utf8.count
+        if Manifest.encodedSize(pieceCount: Int(reader.pieceCount), nameBytes: nameBytes) > Manifest.maximumEncodedBytes {
+            let minimum = Manifest.minimumPieceSize(fileSize: reader.fileSize, nameBytes: nameBytes).map(Int.init) ?? DataMessage.maximumBlobBytes
+            throw DataError.pieceSizeTooSmall(minimum: minimum)
+        }
+        return reader
+    }
+
+    private func assemble(folder: String, name: String) throws -> FileAssembler {
+        let base = folder.hasSuffix("/") ? String(folder.dropLast()) : folder
+        do {
+            try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        } catch {
+            throw DataError.file("cannot create the folder \(base) (\(error.localizedDescription)): check its parent's permissions")
+        }
+        do {
+            return try FileAssembler(destination: base + "/" + name)
+        } catch {
+            throw DataError.file(error.description)
+        }
+    }
+
+    private func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+}
+
+/// Which nodes hold which keys, learned from lookups: every key in `[low, owner]` (or in
+/// `(predecessor, owner]` when the answer named it) belongs to `owner`. Cleared when membership changes.
+struct OwnerCache {
+    private var ranges: [(low: NodeID, inclusive: Bool, replicas: [RingPeer])] = []
+    private var epoch = -1
+
+    mutating func replicas(of key: NodeID, node: NodeHost) async throws -> [RingPeer] {
+        let current = await node.ringEpoch
+        if current != epoch {
+            ranges = []
+            epoch = current
+        }
+        for range in ranges {
+            let owner = range.replicas[0].id
+            if key == owner || (range.inclusive && key == range.low) || key.isIn(after: range.low, upTo: owner) {
+                return range.replicas
+            }
+        }
+        let found: LookupResult
+        do {
+            found = try await node.lookup(key)
+        } catch let failure as LookupFailure {
+            throw DataError.lookup(failure)
+        }
+        if let predecessor = found.predecessor {
+            ranges.append((predecessor.id, false, found.replicas))
+        } else {
+            ranges.append((key, true, found.replicas))
+        }
+        if ranges.count > 4096 { ranges.removeFirst(ranges.count - 4096) }
+        return found.replicas
+    }
+}
