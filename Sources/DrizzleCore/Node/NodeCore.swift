@@ -74,7 +74,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         nextSizeCycleAt = now.advanced(byNanoseconds: sizeCycleNanoseconds)
         let peer = RingPeer(id: id, address: address)
         ring = ChordRing(me: peer, configuration: ringConfiguration, now: now)
-        replication = Replication(me: peer, replicas: ringConfiguration.successorCount, now: now)
+        replication = Replication(
+            me: peer, replicas: ringConfiguration.successorCount,
+            maintenanceIntervalNanoseconds: ringConfiguration.maintenanceIntervalNanoseconds,
+            fullCheckIntervalNanoseconds: ringConfiguration.fullCheckIntervalNanoseconds,
+            globalIntervalNanoseconds: ringConfiguration.globalIntervalNanoseconds, now: now)
     }
 
     /// This node's network-size answer (nil before any estimate exists).
@@ -229,7 +233,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 handle(ring.consider(peer), sends: &sends, effects: &effects, now: now)
             }
         } else {
-            handle(ring.remove(member.id), sends: &sends, effects: &effects, now: now)
+            handle(ring.remove(member.id, now: now), sends: &sends, effects: &effects, now: now)
             replication.forget(member.id)
         }
     }

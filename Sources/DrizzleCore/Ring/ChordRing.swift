@@ -12,11 +12,18 @@ public struct RingConfiguration: Hashable, Sendable {
     public var lookupAttempts: Int
     /// Stabilization requests the successor may leave unanswered in a row before it is dropped.
     public var successorMisses: Int
+    /// Replica maintenance (see `Replication`): how often owners check their successors' copies,
+    /// how often held keys are offered to their owners at most, and how often everything is
+    /// offered again whatever changed.
+    public var maintenanceIntervalNanoseconds: Int64
+    public var globalIntervalNanoseconds: Int64
+    public var fullCheckIntervalNanoseconds: Int64
 
     public init(
         successorCount: Int = 3, stabilizeIntervalNanoseconds: Int64 = 500_000_000,
         fixFingerIntervalNanoseconds: Int64 = 100_000_000, requestTimeoutNanoseconds: Int64 = 1_000_000_000,
-        lookupAttempts: Int = 5, successorMisses: Int = 3
+        lookupAttempts: Int = 5, successorMisses: Int = 3, maintenanceIntervalNanoseconds: Int64 = 1_000_000_000,
+        globalIntervalNanoseconds: Int64 = 5_000_000_000, fullCheckIntervalNanoseconds: Int64 = 30_000_000_000
     ) {
         self.successorCount = max(1, successorCount)
         self.stabilizeIntervalNanoseconds = max(1, stabilizeIntervalNanoseconds)
@@ -24,6 +31,9 @@ public struct RingConfiguration: Hashable, Sendable {
         self.requestTimeoutNanoseconds = max(1, requestTimeoutNanoseconds)
         self.lookupAttempts = max(1, lookupAttempts)
         self.successorMisses = max(1, successorMisses)
+        self.maintenanceIntervalNanoseconds = max(1, maintenanceIntervalNanoseconds)
+        self.globalIntervalNanoseconds = max(1, globalIntervalNanoseconds)
+        self.fullCheckIntervalNanoseconds = max(1, fullCheckIntervalNanoseconds)
     }
 }
 
@@ -97,6 +107,8 @@ public struct ChordRing: Sendable {
         var awaiting: (address: String, id: NodeID?)
         var fallbacks: [RingPeer]
         var deadline: Instant
+        /// Nodes that did not answer this lookup.
+        var failed: Set<NodeID> = []
     }
 
     public let me: RingPeer
@@ -188,9 +200,10 @@ public struct ChordRing: Sendable {
 
     /// Forgets a node membership declared dead or gone: repairs the successor list, predecessor
     /// and fingers at once.
-    public mutating func remove(_ id: NodeID) -> [Output] {
+    public mutating func remove(_ id: NodeID, now: Instant) -> [Output] {
         var outputs: [Output] = []
         fingers.remove(id)
+        for (lookup, pending) in lookups where pending.awaiting.id == id { outputs += retry(lookup, now: now) }
         if predecessor?.id == id {
             outputs.append(.predecessorChanged(from: predecessor, to: nil))
             predecessor = nil
@@ -268,7 +281,7 @@ public struct ChordRing: Sendable {
             successorMissCount += 1
             if successorMissCount >= configuration.successorMisses {
                 successorMissCount = 0
-                outputs += remove(pending.peer)
+                outputs += remove(pending.peer, now: now)
             }
         }
         if nextStabilizeAt <= now {
@@ -349,7 +362,9 @@ public struct ChordRing: Sendable {
             return finish(purpose, .success(result))
         }
         guard let first = peers.first else { return finish(purpose, .failure(.unreachable(attempts: 0))) }
-        return startRemote(key: key, purpose: purpose, to: (first.address, first.id), fallbacks: Array(peers.dropFirst()), now: now)
+        // Last resort behind the closer nodes: the successors, slower but always making progress.
+        let fallbacks = peers.dropFirst() + successors.filter { peer in !peers.contains { $0.id == peer.id } }
+        return startRemote(key: key, purpose: purpose, to: (first.address, first.id), fallbacks: Array(fallbacks), now: now)
     }
 
     private mutating func startRemote(
@@ -394,7 +409,16 @@ public struct ChordRing: Sendable {
     private mutating func retry(_ id: UInt64, now: Instant) -> [Output] {
         guard var pending = lookups[id] else { return [] }
         pending.timeouts += 1
-        if pending.timeouts >= configuration.lookupAttempts || pending.fallbacks.isEmpty {
+        if let silent = pending.awaiting.id { pending.failed.insert(silent) }
+        pending.fallbacks.removeAll { pending.failed.contains($0.id) }
+        if pending.fallbacks.isEmpty {
+            // Start again from this node's own tables, around the nodes that failed.
+            let restart = closestPreceding(pending.key, count: 3, excluding: pending.failed)
+                + successors.filter { !pending.failed.contains($0.id) }
+            var seen: Set<NodeID> = []
+            pending.fallbacks = restart.filter { seen.insert($0.id).inserted }
+        }
+        guard pending.timeouts < configuration.lookupAttempts, !pending.fallbacks.isEmpty else {
             lookups[id] = nil
             return finish(pending.purpose, .failure(.unreachable(attempts: pending.hops + pending.timeouts)))
         }
@@ -420,38 +444,39 @@ public struct ChordRing: Sendable {
     }
 
     /// Up to `count` known nodes strictly between this node and `key`, to ask in turn. The first
-    /// is Chord's `closest_preceding_finger`: the finger closest before `key`. The successor list
-    /// takes that place only when no finger precedes `key` (before fix-fingers has filled the
-    /// table). The rest, fingers or successors, closest to `key` first, are fallbacks for when the
-    /// first does not answer.
+    /// is Chord's `closest_preceding_finger`: scanning the finger table from the top, the first
+    /// entry that lies before `key`. The next entries down follow as fallbacks for when it does
+    /// not answer, then the successor list, closest to `key` first: it is routed through only when
+    /// no finger precedes `key` (before fix-fingers has filled the table).
     ///
     /// Routing through the successor list as well would shorten paths below Chord's (its last
     /// steps jump up to r nodes at once): at 100 nodes the mean fell to 0.90 × ½·log2 N, where the
     /// paper's path length — the fingers followed — is about ½·log2 N (docs/experiments.md,
     /// "Lookup hops").
-    private func closestPreceding(_ key: NodeID, count: Int) -> [RingPeer] {
+    private func closestPreceding(_ key: NodeID, count: Int, excluding failed: Set<NodeID> = []) -> [RingPeer] {
         guard count > 0 else { return [] }
-        var candidates: [(peer: RingPeer, distance: NodeID, isFinger: Bool)] = []
-        func consider(_ peer: RingPeer, isFinger: Bool) {
-            guard peer.id.isStrictly(after: me.id, before: key),
-                !candidates.contains(where: { $0.peer.id == peer.id })
-            else { return }
-            candidates.append((peer, peer.id.distance(to: key), isFinger))
-        }
+        var chosen: [RingPeer] = []
         let entries = fingers.entries
         var previous: NodeID?
-        for index in entries.indices {
+        var index = entries.count
+        // From the top the scan stops after a few entries: those past `key` come first, then
+        // the candidates, closest to `key` first.
+        while index > 0, chosen.count < count {
+            index -= 1
             // Consecutive entries mostly name the same node: skip the repeats cheaply.
             guard let id = entries[index]?.id, id != previous else { continue }
             previous = id
-            if let peer = entries[index] { consider(peer, isFinger: true) }
+            guard id.isStrictly(after: me.id, before: key), !failed.contains(id), !chosen.contains(where: { $0.id == id }),
+                let peer = entries[index]
+            else { continue }
+            chosen.append(peer)
         }
-        for peer in successors { consider(peer, isFinger: false) }
-        candidates.sort { $0.distance < $1.distance }
-        guard let first = candidates.firstIndex(where: \.isFinger) ?? candidates.indices.first else { return [] }
-        var chosen = [candidates[first].peer]
-        for (index, candidate) in candidates.enumerated() where index != first && chosen.count < count {
-            chosen.append(candidate.peer)
+        if chosen.count < count {
+            let nearer = successors.filter { peer in
+                peer.id.isStrictly(after: me.id, before: key) && !failed.contains(peer.id)
+                    && !chosen.contains(where: { $0.id == peer.id })
+            }
+            chosen += nearer.sorted { $0.id.distance(to: key) < $1.id.distance(to: key) }.prefix(count - chosen.count)
         }
         return chosen
     }

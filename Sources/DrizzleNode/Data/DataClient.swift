@@ -279,7 +279,7 @@ public struct DataClient: Sendable {
         var found: [Blob] = []
         var lacking: [(RingPeer, Set<NodeID>)] = []
         for replica in replicas where !remaining.isEmpty {
-            let answer = try? await node.request(to: replica.address, timeout: .seconds(30)) { .fetch(request: $0, keys: remaining) }
+            let answer = try? await node.request(to: replica.address, timeout: .seconds(10)) { .fetch(request: $0, keys: remaining) }
             guard case .fetched(_, let blobs, _) = answer else { continue }
             var good: Set<NodeID> = []
             for blob in blobs where verified(blob.bytes, blob.key) && !good.contains(blob.key) {
@@ -390,12 +390,19 @@ struct OwnerCache {
                 return range.replicas
             }
         }
-        let found: LookupResult
-        do {
-            found = try await node.lookup(key)
-        } catch let failure as LookupFailure {
-            throw DataError.lookup(failure)
+        // A lookup that fails while the ring repairs is tried again a few times.
+        var attempt = 0
+        var found: LookupResult?
+        while found == nil {
+            do {
+                found = try await node.lookup(key)
+            } catch let failure as LookupFailure {
+                attempt += 1
+                if attempt >= 4 { throw DataError.lookup(failure) }
+                try await Task.sleep(for: .milliseconds(500))
+            }
         }
+        guard let found else { throw DataError.stopped }
         if let predecessor = found.predecessor {
             ranges.append((predecessor.id, false, found.replicas))
         } else {

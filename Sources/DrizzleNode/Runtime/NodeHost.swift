@@ -92,6 +92,12 @@ public enum NodeStartError: Error, CustomStringConvertible {
     case bind(String, reason: String)
     case store(DiskPieceStore.Failure)
 
+    /// True when the TCP listener could not take the UDP socket's port.
+    var isTCPBind: Bool {
+        if case .bind(let address, _) = self { return address.hasSuffix("(TCP)") }
+        return false
+    }
+
     public var description: String {
         switch self {
         case .keys(let failure): failure.description
@@ -110,7 +116,7 @@ public actor NodeHost {
     private var core: NodeCore<SigningKey, SodiumSuite>
     private var store: DiskPieceStore
     private var lookupsWaiting: [UInt64: CheckedContinuation<LookupResult, any Error>] = [:]
-    private var requestsWaiting: [UInt64: CheckedContinuation<DataMessage, any Error>] = [:]
+    private var requestsWaiting: [UInt64: (address: String, continuation: CheckedContinuation<DataMessage, any Error>)] = [:]
     private var nextToken: UInt64 = 1
     /// Bumped whenever membership changes: cached owners may be stale.
     public private(set) var ringEpoch = 0
@@ -157,6 +163,45 @@ public actor NodeHost {
             throw NodeStartError.store(error)
         }
         let (stream, continuation) = AsyncStream<Arrival>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        // UDP and TCP share one port. With port 0 the kernel picks the UDP one, which a TCP
+        // connection may already use as its local port: then pick again.
+        var sockets: (udp: any Channel, tcp: any Channel)?
+        var failure: NodeStartError?
+        for _ in 0..<(options.bindPort == 0 ? 20 : 1) {
+            do throws(NodeStartError) {
+                sockets = try await bindSockets(options, group: group, arrivals: continuation)
+                break
+            } catch {
+                failure = error
+                guard options.bindPort == 0, error.isTCPBind else { break }
+            }
+        }
+        guard let (udp, tcp) = sockets else {
+            throw failure ?? NodeStartError.bind("\(options.bindHost):\(options.bindPort)", reason: "no free port pair")
+        }
+        let port = udp.localAddress?.port ?? options.bindPort
+        let address = options.advertise ?? "\(options.bindHost):\(port)"
+        let now = WallClock.now()
+        let core = NodeCore(
+            signer: identity.key, certificate: identity.certificate, trust: trust, suite: SodiumSuite(),
+            address: address, epoch: UInt32(truncatingIfNeeded: now.unixSeconds), membership: options.membership,
+            datagramLimit: options.datagramLimit, replayWindow: options.replayWindow, size: options.size,
+            pushSum: options.pushSum, founding: options.seeds.isEmpty,
+            sizeCycleNanoseconds: Int64(max(10, options.sizeCycleMilliseconds)) * 1_000_000, ring: options.ring, now: now)
+        var nodeLogger = logger
+        nodeLogger[metadataKey: "node"] = "\(options.name)"
+        let host = NodeHost(
+            core: core, store: pieces, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
+            logger: nodeLogger, impairment: options.impairment)
+        await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
+        if !options.seeds.isEmpty { await host.join(options.seeds) }
+        return host
+    }
+
+    /// Binds the UDP socket, then the TCP listener on the same port.
+    private static func bindSockets(
+        _ options: NodeOptions, group: any EventLoopGroup, arrivals continuation: AsyncStream<Arrival>.Continuation
+    ) async throws(NodeStartError) -> (udp: any Channel, tcp: any Channel) {
         let bindText = "\(options.bindHost):\(options.bindPort)"
         let udp: any Channel
         do {
@@ -189,22 +234,7 @@ public actor NodeHost {
             try? await udp.close()
             throw NodeStartError.bind("\(options.bindHost):\(port) (TCP)", reason: "\(error)")
         }
-        let address = options.advertise ?? "\(options.bindHost):\(port)"
-        let now = WallClock.now()
-        let core = NodeCore(
-            signer: identity.key, certificate: identity.certificate, trust: trust, suite: SodiumSuite(),
-            address: address, epoch: UInt32(truncatingIfNeeded: now.unixSeconds), membership: options.membership,
-            datagramLimit: options.datagramLimit, replayWindow: options.replayWindow, size: options.size,
-            pushSum: options.pushSum, founding: options.seeds.isEmpty,
-            sizeCycleNanoseconds: Int64(max(10, options.sizeCycleMilliseconds)) * 1_000_000, ring: options.ring, now: now)
-        var nodeLogger = logger
-        nodeLogger[metadataKey: "node"] = "\(options.name)"
-        let host = NodeHost(
-            core: core, store: pieces, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
-            logger: nodeLogger, impairment: options.impairment)
-        await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
-        if !options.seeds.isEmpty { await host.join(options.seeds) }
-        return host
+        return (udp, tcp)
     }
 
     private init(
@@ -294,7 +324,7 @@ public actor NodeHost {
         }
         for task in tasks { task.cancel() }
         for waiting in lookupsWaiting.values { waiting.resume(throwing: DataError.stopped) }
-        for waiting in requestsWaiting.values { waiting.resume(throwing: DataError.stopped) }
+        for waiting in requestsWaiting.values { waiting.continuation.resume(throwing: DataError.stopped) }
         lookupsWaiting = [:]
         requestsWaiting = [:]
         arrivals.finish()
@@ -334,13 +364,21 @@ public actor NodeHost {
             await self?.expire(token, address: address)
         }
         return try await withCheckedThrowingContinuation { continuation in
-            requestsWaiting[token] = continuation
+            requestsWaiting[token] = (address, continuation)
             perform(core.request(message, to: address, now: WallClock.now()))
         }
     }
 
     private func expire(_ token: UInt64, address: String) {
-        requestsWaiting.removeValue(forKey: token)?.resume(throwing: DataError.noAnswer(address))
+        requestsWaiting.removeValue(forKey: token)?.continuation.resume(throwing: DataError.noAnswer(address))
+    }
+
+    /// The connection to `address` failed: requests waiting on it fail now rather than at their timeout.
+    private func failRequests(to address: String) {
+        for (token, waiting) in requestsWaiting where waiting.address == address {
+            requestsWaiting[token] = nil
+            waiting.continuation.resume(throwing: DataError.noAnswer(address))
+        }
     }
 
     private func takeToken() -> UInt64 {
@@ -427,7 +465,7 @@ public actor NodeHost {
                     waiting.resume(throwing: failure)
                 }
             case .dataReply(let message, _):
-                requestsWaiting.removeValue(forKey: message.request)?.resume(returning: message)
+                requestsWaiting.removeValue(forKey: message.request)?.continuation.resume(returning: message)
             case .memberChanged(let member, let previous):
                 ringEpoch += 1
                 recentChanges.append((WallClock.now(), member, previous))
@@ -466,7 +504,8 @@ public actor NodeHost {
 
     private func sendStream(_ bytes: [UInt8], to address: String) {
         if let channel = connections[address], channel.isActive {
-            channel.writeAndFlush(channel.allocator.buffer(bytes: bytes), promise: nil)
+            let written = channel.writeAndFlush(channel.allocator.buffer(bytes: bytes))
+            written.whenFailure { _ in Task { await self.failRequests(to: address) } }
             return
         }
         // One connection per address: frames sent while it is being made wait for it, in order.
@@ -489,6 +528,7 @@ public actor NodeHost {
                 self.connected(channel, to: address)
             } catch {
                 self.connecting[address] = nil
+                self.failRequests(to: address)
                 self.logger.debug("connection failed", metadata: ["address": "\(address)", "error": "\(error)"])
             }
         }

@@ -74,7 +74,9 @@ public struct DiskPieceStore: PieceStore, Sendable {
             for entry in entries where entry.mayBeFile {
                 if Self.isTemporary(entry.name) {
                     removedTemporary = unlink(folder + "/" + entry.name) == 0 || removedTemporary
-                } else if let key = Self.key(named: entry.name), entry.name.utf8.prefix(2).elementsEqual(shard.name.utf8) {
+                } else if let key = Self.key(named: entry.name),
+                    entry.name.utf8.prefix(2).elementsEqual(shard.name.utf8)
+                {
                     held.insert(key)
                 }
             }
