@@ -98,6 +98,44 @@ struct PromptTests {
             #expect(missing.status == 1 && missing.errorLines.count == 1)
         }
     }
+
+    @Test("from the prompt: WN stores a file on the ring, LH locates its key, RN reads it back, DN deletes it")
+    func dataCommands() async throws {
+        try await withScratchDirectory { folder in
+            try writeConfig(in: folder, basePort: 46500, size: 5)
+            var generator = SystemRandomNumberGenerator()
+            let original = Data((0..<200_000).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            try original.write(to: folder.appendingPathComponent("payload.bin"))
+            let first = try BackgroundPrompt(in: folder, commands: "MM\n")
+            defer { first.stop() }
+            let socket = folder.appendingPathComponent("data/node-46500.sock").path
+            var ready = false
+            for _ in 0..<100 where !ready {
+                try await Task.sleep(for: .milliseconds(100))
+                ready = FileManager.default.fileExists(atPath: socket)
+            }
+            try await Task.sleep(for: .seconds(3))
+            let write = try runTool(
+                "drizzle", ["attach", "data/node-46500.sock"], cwd: folder,
+                input: "WN payload.bin 1000\nWN missing.bin\nWN payload.bin 0\nRN 1234\n", timeoutSeconds: 60)
+            #expect(write.succeeded, "\(write)")
+            let keyLine = write.standardOutput.split(separator: "\n").first { $0.hasPrefix("key ") }
+            let key = try #require(keyLine.map { String($0.dropFirst(4)) })
+            #expect(write.standardOutput.contains("wrote 200000 bytes in 200 pieces of 1000 bytes on 3 replicas each"))
+            #expect(write.standardOutput.contains("no file at missing.bin"))
+            #expect(write.standardOutput.contains("WN: usage: WN [file=test_file.txt] [piece_size=256]"))
+            #expect(write.standardOutput.contains("'1234' is not a key"))
+            let read = try runTool(
+                "drizzle", ["attach", "data/node-46500.sock"], cwd: folder,
+                input: "LH \(key)\nRN \(key)\nDN \(key)\nRN \(key)\n", timeoutSeconds: 60)
+            #expect(read.succeeded, "\(read)")
+            #expect(read.standardOutput.contains("owner     "))
+            #expect(read.standardOutput.contains("read 200000 bytes in 200 pieces, every hash checked"))
+            #expect(try Data(contentsOf: folder.appendingPathComponent("data/read/payload.bin")) == original)
+            #expect(read.standardOutput.contains("deleted 201 keys (manifest and pieces): 603 copies removed"))
+            #expect(read.standardOutput.contains("no data under \(key)"))
+        }
+    }
 }
 
 

@@ -25,6 +25,13 @@ public protocol PieceStore {
     mutating func unbury(_ key: NodeID)
     /// True when `key` has a tombstone.
     func isBuried(_ key: NodeID) -> Bool
+    /// Stores several blobs, all durably before returning; one result per blob, in order. A
+    /// store on disk makes this a group commit (one flush for the batch, not one per blob).
+    mutating func write(batch: [Blob]) -> [Bool]
+}
+
+extension PieceStore {
+    public mutating func write(batch: [Blob]) -> [Bool] { batch.map { write($0.key, $0.bytes) } }
 }
 
 /// A store in memory: the simulator's and the unit tests'.

@@ -79,6 +79,8 @@ public struct Replication: Sendable {
         case .store(let request, let blobs, let replication):
             var accepted: UInt32 = 0
             var refused: [NodeID] = []
+            var fresh: [Blob] = []
+            var queued: Set<NodeID> = []
             for blob in blobs {
                 if blob.bytes.withUnsafeBytes({ suite.digest128($0) }) != blob.key
                     || (replication && store.isBuried(blob.key))
@@ -87,9 +89,15 @@ public struct Replication: Sendable {
                     continue
                 }
                 if !replication, store.isBuried(blob.key) { store.unbury(blob.key) }
-                if store.contains(blob.key) {
+                if store.contains(blob.key) || !queued.insert(blob.key).inserted {
                     accepted += 1
-                } else if store.write(blob.key, blob.bytes) {
+                } else {
+                    fresh.append(blob)
+                }
+            }
+            // One group commit for the whole message.
+            for (blob, written) in zip(fresh, store.write(batch: fresh)) {
+                if written {
                     accepted += 1
                     noteWrite(blob.key)
                 } else {

@@ -154,6 +154,14 @@ public actor PromptSession {
             try? await Task.sleep(for: .milliseconds(100))
         }
         lines.append("view of \(local.name): \(await local.viewSize) members")
+        // And for the ring to close, so LH, W and the SZ ring walk see every node.
+        var walk = ""
+        for _ in 0..<20 {
+            walk = await ringWalk(local)
+            if walk.hasPrefix("ring walk: \(cluster.count + 1) nodes") { break }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        lines.append(walk)
         return lines
     }
 
