@@ -21,6 +21,8 @@ struct Prompt: AsyncParsableCommand {
         let configuration = try loadConfiguration(file: config, flags: [])
         try bootstrapLogging(logLevel)
         let session = try await startSession(configuration, label: "drizzle")
+        let progress = ByteProgress()
+        if progress.isVisible { await session.showProgress { done, total in progress.update(done, of: total) } }
         if multi {
             for line in await session.run(.multiMode).lines { print(line) }
         }

@@ -84,8 +84,8 @@ struct SimLookup: AsyncParsableCommand {
                 rows.map { (log2(Double($0.nodes)), value($0)) }
             }
             let plot = SVGPlot(
-                title: "Chord lookups: hops vs ring size (\(lookups) lookups per size)", xLabel: "log2 N (nodes)",
-                yLabel: "hops",
+                title: "Chord lookups: hops vs ring size, \(lookups) lookups per size",
+                xLabel: "log2 N   (N = \(sizes.map(String.init).joined(separator: ", ")))", yLabel: "hops",
                 series: [
                     SVGPlot.Series(name: "mean hops", points: points(\.meanHops)),
                     SVGPlot.Series(name: "99th percentile", points: points { Double($0.p99Hops) }),

@@ -38,3 +38,25 @@ final class Progress: Sendable {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }
+
+/// Progress of a long write or read, in bytes: on standard error when it is a terminal (redrawn
+/// when the percentage changes), silent when piped.
+final class ByteProgress: Sendable {
+    private let shown = Mutex(-1)
+    let isVisible = isatty(STDERR_FILENO) == 1
+
+    func update(_ done: UInt64, of total: UInt64) {
+        guard isVisible, total > 0 else { return }
+        let percent = Int(done * 100 / total)
+        let changed = shown.withLock { last -> Bool in
+            guard percent != last else { return false }
+            last = percent
+            return true
+        }
+        guard changed else { return }
+        let megabytes = { (bytes: UInt64) in String(Double(bytes / 10_485) / 100) }
+        let text = percent >= 100 ? "\r\u{1B}[K" : "\r\u{1B}[K\(megabytes(done)) of \(megabytes(total)) MB (\(percent)%)"
+        FileHandle.standardError.write(Data(text.utf8))
+        if percent >= 100 { shown.withLock { $0 = -1 } }
+    }
+}
