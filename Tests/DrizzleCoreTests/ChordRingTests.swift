@@ -1,18 +1,6 @@
 import DrizzleCore
 import Testing
 
-/// SplitMix64: a seeded generator for the codec's random-bytes test.
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// A few rings wired together in memory: every message is delivered at once, in the order sent.
 private struct RingNetwork {
     var rings: [String: ChordRing] = [:]
@@ -175,7 +163,8 @@ struct RingMessageCodecTests {
 
         // 33 well-formed peers: one more than a message may carry.
         let peer = RingPeer(id: NodeID(high: 8, low: 8), address: "x")
-        var many = RingMessage.neighbors(nonce: 1, predecessor: nil, successors: Array(repeating: peer, count: 40)).frame
+        var many = RingMessage.neighbors(nonce: 1, predecessor: nil, successors: Array(repeating: peer, count: 40))
+            .frame
         #expect(many.body[9] == 32)
         many.body[9] = 33
         many.body += many.body.suffix(18)
@@ -188,7 +177,7 @@ struct RingMessageCodecTests {
 
     @Test("random bytes never crash the decoder; whatever decodes re-encodes to the same bytes")
     func randomBytes() {
-        var random = SplitMix(state: 2026)
+        var random = SplitMix(seed: 2026)  // EnvelopeTests.swift
         var decoded = 0
         for _ in 0..<20_000 {
             let type = UInt8(0x40 + Int(random.next() % 5))

@@ -1,6 +1,6 @@
 import DrizzleCore
 import DrizzleCrypto
-import DrizzleNode
+@testable import DrizzleNode
 import Foundation
 import Testing
 
@@ -129,6 +129,82 @@ struct DiskPieceStoreTests {
             #expect(store.write(id, bytes) == false)
             #expect(!store.contains(id))
             #expect(!files(under: folder).contains { $0.hasSuffix(".tmp") })
+        }
+    }
+
+    @Test(
+        "a batch of 1,000 blobs lands, reads back, leaves no temporary file and is seen after a restart",
+        arguments: DiskPieceStore.Flush.allCases)
+    func batch(flush: DiskPieceStore.Flush) throws {
+        try withFolder { folder in
+            var store = try DiskPieceStore(directory: folder)
+            let blobs = (0..<1_000).map { index in
+                let bytes = [UInt8](repeating: UInt8(truncatingIfNeeded: index), count: 200) + Array("\(index)".utf8)
+                return Blob(key: key(of: bytes), bytes: bytes)
+            }
+            #expect(store.write(batch: blobs, flush: flush) == Array(repeating: true, count: 1_000))
+            #expect(store.count == 1_000)
+            #expect(blobs.allSatisfy { store.contains($0.key) && store.read($0.key) == $0.bytes })
+            #expect(!files(under: folder).contains { $0.hasSuffix(".tmp") })
+            let reopened = try DiskPieceStore(directory: folder)
+            #expect(Set(reopened.keys) == Set(blobs.map(\.key)))
+            #expect(blobs.allSatisfy { reopened.read($0.key) == $0.bytes })
+        }
+    }
+
+    @Test("the public batch write stores every blob; empty and one-blob batches work too")
+    func publicBatch() throws {
+        try withFolder { folder in
+            var store = try DiskPieceStore(directory: folder)
+            #expect(store.write(batch: []) == [])
+            let one = Array("alone".utf8)
+            #expect(store.write(batch: [Blob(key: key(of: one), bytes: one)]) == [true])
+            let blobs = (0..<64).map { index in
+                let bytes = Array("blob \(index)".utf8)
+                return Blob(key: key(of: bytes), bytes: bytes)
+            }
+            // The same blob twice in one batch is stored once and reported twice.
+            #expect(store.write(batch: blobs + [blobs[3]]) == Array(repeating: true, count: 65))
+            #expect(store.count == 65)
+            #expect(try DiskPieceStore(directory: folder).count == 65)
+            #expect(!files(under: folder).contains { $0.hasSuffix(".tmp") })
+        }
+    }
+
+    @Test(
+        "a batch reports false, in order, only for the blobs it could not write, and leaves nothing of them",
+        arguments: DiskPieceStore.Flush.allCases)
+    func partialBatch(flush: DiskPieceStore.Flush) throws {
+        try withFolder { folder in
+            var store = try DiskPieceStore(directory: folder)
+            let candidates = (0..<400).map { index in
+                let bytes = Array("candidate \(index)".utf8)
+                return Blob(key: key(of: bytes), bytes: bytes)
+            }
+            func shard(_ blob: Blob) -> String { String(blob.key.description.prefix(2)) }
+            // Blocked at creation: its shard folder's name is taken by a regular file (fails as root too).
+            let unshardable = candidates[0]
+            // Blocked at the rename: a non-empty folder sits where the blob should go.
+            guard let unrenamable = candidates.first(where: { shard($0) != shard(unshardable) }) else {
+                Issue.record("no second shard among the candidates")
+                return
+            }
+            let good = candidates.filter { shard($0) != shard(unshardable) && $0.key != unrenamable.key }.prefix(20)
+            #expect(
+                FileManager.default.createFile(
+                    atPath: folder + "/pieces/" + shard(unshardable), contents: Data([1])))
+            try FileManager.default.createDirectory(
+                atPath: store.path(of: unrenamable.key) + "/x", withIntermediateDirectories: true)
+            var batch = Array(good)
+            batch.insert(unshardable, at: 5)
+            batch.insert(unrenamable, at: 12)
+            let expected = batch.map { $0.key != unshardable.key && $0.key != unrenamable.key }
+            #expect(store.write(batch: batch, flush: flush) == expected)
+            #expect(store.count == good.count)
+            #expect(!store.contains(unshardable.key) && !store.contains(unrenamable.key))
+            #expect(good.allSatisfy { store.read($0.key) == $0.bytes })
+            #expect(!files(under: folder).contains { $0.hasSuffix(".tmp") })
+            #expect(try Set(DiskPieceStore(directory: folder).keys) == Set(good.map(\.key)))
         }
     }
 

@@ -124,7 +124,7 @@ struct RingSimulationTests {
         let seconds = try #require(ring.runUntilConverged(within: 120), "misplaced: \(ring.misplaced())")
         #expect(seconds < 120)
         // Fix-fingers fills the tables (one finger per 100 ms).
-        ring.run(seconds: 30)
+        ring.run(seconds: 20)
         #expect(ring.simulator.nodes.allSatisfy { $0.ring.fingers.filled > 100 })
         let (wrong, failed, total) = ring.lookups(perNode: 8)
         #expect(total == 512)
@@ -133,12 +133,12 @@ struct RingSimulationTests {
         #expect(ring.simulator.nodes.allSatisfy { $0.undecodable == 0 })
     }
 
-    @Test("after a quarter of the nodes crash the ring repairs through stabilization; lookups find the true owner among survivors")
+    @Test("a quarter of the nodes crash: stabilization repairs the ring; lookups find the true owner among survivors")
     func crashesRepair() throws {
         let ring = GrowingRing(count: 64, seed: 12)
         ring.run(seconds: 64)
         _ = try #require(ring.runUntilConverged(within: 120), "misplaced: \(ring.misplaced())")
-        ring.run(seconds: 30)
+        ring.run(seconds: 20)
 
         var faults = SimRandom(seed: 12, stream: "faults")
         let victims = ring.crash(16, random: &faults)
@@ -148,7 +148,7 @@ struct RingSimulationTests {
         let seconds = try #require(ring.runUntilConverged(within: 120), "misplaced: \(ring.misplaced())")
         #expect(seconds < 120)
         // Let fix-fingers replace the fingers that named crashed nodes, then look up.
-        ring.run(seconds: 30)
+        ring.run(seconds: 20)
         for index in ring.live {
             let fingers = ring.simulator.nodes[index].ring.fingers.distinct.map(\.peer.id)
             #expect(!fingers.contains { victims.map { ring.ids[$0] }.contains($0) })

@@ -80,6 +80,8 @@ public struct Membership: Sendable {
     private var nextGossipAt: Instant
     /// Seeds to ask again until one answers the join with the full state.
     private var pendingSeeds: [String] = []
+    /// Strangers (authenticated senders missing from the view) asked for a sync, and when.
+    private var strangersAsked: [NodeID: Instant] = [:]
 
     /// Suspicions this node raised from its own failed probes, by member (for experiments:
     /// false suspicions of healthy members).
@@ -248,6 +250,19 @@ public struct Membership: Sendable {
     ) -> [Output] {
         guard !banned.contains(sender) else { return [] }
         var outputs: [Output] = []
+        // A member we have never heard of talks to us (its alive update passed us by while it
+        // joined): exchange full state with it now rather than at the next periodic sync.
+        if sender != me, view[sender] == nil {
+            switch message {
+            case .join, .sync: break
+            default:
+                if strangersAsked[sender].map({ $0.advanced(byNanoseconds: configuration.probeIntervalNanoseconds) <= now }) ?? true {
+                    strangersAsked[sender] = now
+                    if strangersAsked.count > 1024 { strangersAsked = [sender: now] }
+                    outputs.append(.send(to: senderAddress, message: .sync(members: fullState(), isReply: false)))
+                }
+            }
+        }
         switch message {
         case .ping(let sequence, let target, let updates):
             outputs += apply(updates, now: now)

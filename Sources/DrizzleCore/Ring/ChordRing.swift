@@ -203,7 +203,7 @@ public struct ChordRing: Sendable {
     public mutating func remove(_ id: NodeID, now: Instant) -> [Output] {
         var outputs: [Output] = []
         fingers.remove(id)
-        for (lookup, pending) in lookups where pending.awaiting.id == id { outputs += retry(lookup, now: now) }
+        for lookup in lookups.filter({ $0.value.awaiting.id == id }).keys.sorted() { outputs += retry(lookup, now: now) }
         if predecessor?.id == id {
             outputs.append(.predecessorChanged(from: predecessor, to: nil))
             predecessor = nil
@@ -273,7 +273,8 @@ public struct ChordRing: Sendable {
     public mutating func tick(now: Instant) -> [Output] {
         var outputs: [Output] = []
         // Requests that went unanswered.
-        for (id, pending) in lookups where pending.deadline <= now {
+        // In request order, so a seed replays exactly.
+        for id in lookups.filter({ $0.value.deadline <= now }).keys.sorted() {
             outputs += retry(id, now: now)
         }
         if let pending = stabilizing, pending.deadline <= now {
@@ -437,8 +438,9 @@ public struct ChordRing: Sendable {
             guard case .success(let found) = result else { return [] }
             return setSuccessors(found.replicas.filter { $0.id != me.id })
         case .finger(let index):
-            guard case .success(let found) = result, found.owner.id != me.id else { return [] }
-            fingers.set(index, to: found.owner)
+            guard case .success(let found) = result else { return [] }
+            // This node itself owning the start means no other node precedes it there.
+            fingers.set(index, to: found.owner.id == me.id ? nil : found.owner)
             return []
         }
     }
@@ -466,7 +468,8 @@ public struct ChordRing: Sendable {
             // Consecutive entries mostly name the same node: skip the repeats cheaply.
             guard let id = entries[index]?.id, id != previous else { continue }
             previous = id
-            guard id.isStrictly(after: me.id, before: key), !failed.contains(id), !chosen.contains(where: { $0.id == id }),
+            guard id.isStrictly(after: me.id, before: key), !failed.contains(id),
+                !chosen.contains(where: { $0.id == id }),
                 let peer = entries[index]
             else { continue }
             chosen.append(peer)

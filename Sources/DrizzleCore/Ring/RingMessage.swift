@@ -32,8 +32,8 @@ public enum RingMessage: Hashable, Sendable {
     /// "Which node comes next on the way to `key`?" (one step of an iterative lookup).
     case findNext(lookup: UInt64, key: NodeID)
     /// The answer. `done`: `peers` is the owner of `key` followed by its successors (the
-    /// replicas); otherwise `peers` are the nodes the sender knows closest before `key`,
-    /// closest first, to try in turn.
+    /// replicas); otherwise `peers` are the nodes to try in turn: the sender's closest preceding
+    /// finger first, then fallbacks.
     case next(lookup: UInt64, key: NodeID, done: Bool, peers: [RingPeer])
     /// Stabilization: "who is your predecessor, and what is your successor list?"
     case neighborsRequest(nonce: UInt64)

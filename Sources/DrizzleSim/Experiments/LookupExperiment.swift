@@ -143,7 +143,9 @@ public struct LookupExperiment: Sendable {
         // over a node's table takes as many rounds as it has such fingers.
         let widest = simulator.nodes.map { node in
             let ring = node.ring
-            return (0..<FingerTable.size).count { !ring.fingers.start($0).isIn(after: ring.me.id, upTo: ring.successor.id) }
+            return (0..<FingerTable.size).count {
+                !ring.fingers.start($0).isIn(after: ring.me.id, upTo: ring.successor.id)
+            }
         }.max()
         let passRounds = 1 + (widest ?? 0)
         var previous = fingerprints(simulator.nodes)

@@ -76,7 +76,8 @@ struct SimLookup: AsyncParsableCommand {
         }
         let misses = rows.filter { $0.wrongAnswers > 0 || $0.failedLookups > 0 || $0.wrongFingers > 0 }
         if !misses.isEmpty {
-            notes.append("WRONG: some lookups returned a wrong owner or failed, or some fingers are wrong (see the table)")
+            notes.append(
+                "WRONG: some lookups returned a wrong owner or failed, or some fingers are wrong (see the table)")
         }
         emit(table: table, notes: notes, format: output.format)
         if let folder = out {
