@@ -21,7 +21,7 @@ struct Attach: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup.singleton
         do {
             let hello = try await ControlSocket.send("LL", to: path, group: group)
-            for line in hello.lines { print(line) }
+            for line in hello.lines { say(line) }
         } catch {
             throw fail("cannot reach the control socket \(path): \(error) (is the node running? pass its socket path)")
         }
@@ -30,13 +30,13 @@ struct Attach: AsyncParsableCommand {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
             if trimmed.uppercased() == "X" {
-                print("detached from \(path); the node keeps running")
+                say("detached from \(path); the node keeps running")
                 return
             }
             do {
                 let response = try await ControlSocket.send(trimmed, to: path, group: group)
-                for output in response.lines { print(output) }
-                if let error = response.error { print(error) }
+                for output in response.lines { say(output) }
+                if let error = response.error { say(error) }
             } catch {
                 throw fail("the control socket \(path) stopped answering: \(error)")
             }

@@ -24,10 +24,10 @@ struct Prompt: AsyncParsableCommand {
         let progress = ByteProgress()
         if progress.isVisible { await session.showProgress { done, total in progress.update(done, of: total) } }
         if multi {
-            for line in await session.run(.multiMode).lines { print(line) }
+            for line in await session.run(.multiMode).lines { say(line) }
         }
         let reader = LineReader(prompt: "Enter a command or type H for help:")
-        if !reader.isTerminal { print("Enter a command or type H for help:") }
+        if !reader.isTerminal { say("Enter a command or type H for help:") }
         while let line = await reader.next() {
             let command: PromptCommand
             do {
@@ -35,12 +35,12 @@ struct Prompt: AsyncParsableCommand {
             } catch .empty {
                 continue
             } catch {
-                print(error.description)
+                say(error.description)
                 continue
             }
-            if !reader.isTerminal { print("> \(line.trimmingCharacters(in: .whitespaces))") }
+            if !reader.isTerminal { say("> \(line.trimmingCharacters(in: .whitespaces))") }
             let (lines, done) = await session.run(command)
-            for output in lines { print(output) }
+            for output in lines { say(output) }
             if done { return }
         }
         await session.stopAll()

@@ -18,7 +18,7 @@ func bootstrapLogging(_ levelText: String) throws {
 func startSession(_ configuration: DrizzleConfiguration, label: String) async throws -> PromptSession {
     let session = PromptSession(configuration: configuration, logger: Logger(label: label))
     do {
-        for line in try await session.start() { print(line) }
+        for line in try await session.start() { say(line) }
     } catch {
         await session.stopAll()
         throw fail("\(error)")

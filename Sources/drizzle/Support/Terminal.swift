@@ -60,3 +60,9 @@ final class ByteProgress: Sendable {
         if percent >= 100 { shown.withLock { $0 = -1 } }
     }
 }
+
+/// Prints one line to standard output unbuffered, so a script reading the prompt through a pipe
+/// gets each answer at once (`print` would hold it until the pipe buffer fills).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
