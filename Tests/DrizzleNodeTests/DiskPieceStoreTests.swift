@@ -82,6 +82,21 @@ struct DiskPieceStoreTests {
         }
     }
 
+    @Test("burying a batch removes every blob and leaves tombstones that survive a restart")
+    func buryBatch() throws {
+        try withFolder { folder in
+            var store = try DiskPieceStore(directory: folder)
+            let blobs = (0..<200).map { index in Array("blob \(index)".utf8) }
+            for bytes in blobs { _ = store.write(key(of: bytes), bytes) }
+            let doomed = blobs.prefix(150).map { key(of: $0) }
+            store.bury(batch: Array(doomed))
+            let reopened = try DiskPieceStore(directory: folder)
+            #expect(reopened.count == 50)
+            #expect(doomed.allSatisfy { reopened.isBuried($0) && !reopened.contains($0) && reopened.read($0) == nil })
+            #expect(!reopened.isBuried(key(of: blobs[199])))
+        }
+    }
+
     @Test("a temporary file left by a crash is deleted at start and never listed")
     func staleTemporary() throws {
         try withFolder { folder in

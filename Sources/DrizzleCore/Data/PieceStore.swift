@@ -28,10 +28,19 @@ public protocol PieceStore {
     /// Stores several blobs, all durably before returning; one result per blob, in order. A
     /// store on disk makes this a group commit (one flush for the batch, not one per blob).
     mutating func write(batch: [Blob]) -> [Bool]
+    /// Removes several keys and leaves their tombstones, durably, with one flush for the batch.
+    mutating func bury(batch: [NodeID])
 }
 
 extension PieceStore {
     public mutating func write(batch: [Blob]) -> [Bool] { batch.map { write($0.key, $0.bytes) } }
+
+    public mutating func bury(batch: [NodeID]) {
+        for key in batch {
+            remove(key)
+            bury(key)
+        }
+    }
 }
 
 /// A store in memory: the simulator's and the unit tests'.

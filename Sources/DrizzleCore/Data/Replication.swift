@@ -126,11 +126,8 @@ public struct Replication: Sendable {
             return [.send(to: sender, .fetched(request: request, blobs: blobs, missing: missing))]
         case .delete(let request, let keys):
             var removed: UInt32 = 0
-            for key in keys {
-                if store.contains(key) { removed += 1 }
-                store.remove(key)
-                store.bury(key)
-            }
+            for key in keys where store.contains(key) { removed += 1 }
+            store.bury(batch: keys)
             version &+= 1
             return [.send(to: sender, .deleted(request: request, removed: removed))]
         case .offer(let request, let keys):
@@ -153,9 +150,9 @@ public struct Replication: Sendable {
         case .offerReply(let request, let wanted, let buried, let surplus):
             guard let offer = offers.removeValue(forKey: request), offer.peer.id == sender.id else { return [] }
             let offered = Set(offer.keys)
-            for key in buried where offered.contains(key) {
-                store.remove(key)
-                store.bury(key)
+            let dropped = buried.filter { offered.contains($0) }
+            if !dropped.isEmpty {
+                store.bury(batch: dropped)
                 version &+= 1
             }
             for key in surplus where offered.contains(key) && !owns(key, ring: ring) {

@@ -194,8 +194,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     }
                 }
             } else if let message = RingMessage(frame: frame) {
+                // Answers go to where the sender listens: a TCP arrival's source port is ephemeral.
+                let replyTo = membership.member(sender)?.address ?? address
                 handle(
-                    ring.receive(message, from: sender, address: address, now: now), sends: &sends, effects: &effects,
+                    ring.receive(message, from: sender, address: replyTo, now: now), sends: &sends, effects: &effects,
                     now: now)
             } else if let message = DataMessage(frame: frame) {
                 if message.isReply, message.request & Replication.tokenBit == 0, !isMaintenanceReply(message) {
@@ -250,7 +252,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         for output in outputs {
             switch output {
             case .send(let address, let message):
-                sends.append((address, message.frame, false))
+                // Ring RPCs travel over TCP in the runtime, like data.
+                sends.append((address, message.frame, true))
             case .lookupFinished(let token, let result):
                 if token & Replication.tokenBit != 0 {
                     let next = replication.lookupFinished(token: token, result, ring: ring)

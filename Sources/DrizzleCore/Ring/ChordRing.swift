@@ -382,7 +382,8 @@ public struct ChordRing: Sendable {
         _ id: UInt64, key: NodeID, done: Bool, peers: [RingPeer], from sender: NodeID, address: String, now: Instant
     ) -> [Output] {
         guard var pending = lookups[id], pending.key == key,
-            pending.awaiting.id == sender || (pending.awaiting.id == nil && pending.awaiting.address == address)
+            // A join's entry node is known by address only; its answer counts whoever signed it.
+            pending.awaiting.id == sender || pending.awaiting.id == nil
         else { return [] }
         pending.hops += 1
         let answerer = RingPeer(id: sender, address: address)

@@ -177,18 +177,26 @@ public struct DataClient: Sendable {
             let replicas = try await owners.replicas(of: piece, node: node)
             byOwner[replicas[0].id, default: (replicas, [])].keys.append(piece)
         }
-        var removed = 0
-        for (replicas, keys) in byOwner.values {
-            for replica in replicas {
-                var start = 0
-                while start < keys.count {
-                    let chunk = Array(keys[start..<min(keys.count, start + 65_536)])
-                    start += chunk.count
-                    if case .deleted(_, let count) = try? await node.request(to: replica.address, { .delete(request: $0, keys: chunk) }) {
-                        removed += Int(count)
+        // Every replica of every owner at once; each delete leaves a tombstone.
+        let removed = await withTaskGroup(of: Int.self) { group in
+            for (replicas, keys) in byOwner.values {
+                for replica in replicas {
+                    group.addTask {
+                        var count = 0
+                        var start = 0
+                        while start < keys.count {
+                            let chunk = Array(keys[start..<min(keys.count, start + 65_536)])
+                            start += chunk.count
+                            let answer = try? await node.request(to: replica.address, timeout: .seconds(120)) {
+                                .delete(request: $0, keys: chunk)
+                            }
+                            if case .deleted(_, let removed) = answer { count += Int(removed) }
+                        }
+                        return count
                     }
                 }
             }
+            return await group.reduce(0, +)
         }
         return DeleteSummary(keys: Set(manifest.pieces.map(\.key)).count + 1, removed: removed)
     }

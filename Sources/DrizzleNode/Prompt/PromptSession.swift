@@ -154,15 +154,29 @@ public actor PromptSession {
             try? await Task.sleep(for: .milliseconds(100))
         }
         lines.append("view of \(local.name): \(await local.viewSize) members")
-        // And for the ring to close, so LH, W and the SZ ring walk see every node.
-        var walk = ""
-        for _ in 0..<20 {
-            walk = await ringWalk(local)
-            if walk.hasPrefix("ring walk: \(cluster.count + 1) nodes") { break }
+        // And for the ring to settle (every successor list exact), so the first W places every
+        // piece on its final replicas and the SZ ring walk sees every node.
+        let nodes = [local] + cluster
+        for _ in 0..<60 {
+            if await Self.ringIsExact(nodes) { break }
             try? await Task.sleep(for: .milliseconds(250))
         }
-        lines.append(walk)
+        lines.append(await ringWalk(local))
         return lines
+    }
+
+    /// True when each node's successor list holds the next ids of `nodes` around the circle.
+    static func ringIsExact(_ nodes: [NodeHost]) async -> Bool {
+        let ids = nodes.map(\.id).sorted()
+        guard ids.count > 1 else { return true }
+        for node in nodes {
+            guard let index = ids.firstIndex(of: node.id) else { return false }
+            let ring = await node.ring
+            let count = min(ring.configuration.successorCount, ids.count - 1)
+            let expected = (1...count).map { ids[(index + $0) % ids.count] }
+            guard ring.successors.map(\.id) == expected else { return false }
+        }
+        return true
     }
 
     private func findNetwork() async -> [String] {

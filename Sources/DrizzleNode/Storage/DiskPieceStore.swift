@@ -250,6 +250,32 @@ public struct DiskPieceStore: PieceStore, Sendable {
         Syscall.syncFolder(tombstonesFolder)
     }
 
+    /// Removes every key of `batch` and creates their tombstones, with one flush of the file system
+    /// for the batch (each file and the folder flushed where `syncfs` is missing).
+    public mutating func bury(batch: [NodeID]) {
+        guard batch.count > 1 else {
+            for key in batch {
+                remove(key)
+                bury(key)
+            }
+            return
+        }
+        var created: [Int32] = []
+        for key in batch {
+            remove(key)
+            buried.insert(key)
+            let descriptor = Syscall.create(tombstonesFolder + "/" + Self.fileName(of: key))
+            if descriptor >= 0 { created.append(descriptor) }
+        }
+        if let syncfs = Syscall.syncFileSystem, let anchor = created.first {
+            _ = syncfs(anchor)
+        } else {
+            for descriptor in created { _ = fsync(descriptor) }
+            Syscall.syncFolder(tombstonesFolder)
+        }
+        for descriptor in created { close(descriptor) }
+    }
+
     /// Deletes `key`'s tombstone file and fsyncs its folder.
     public mutating func unbury(_ key: NodeID) {
         buried.remove(key)

@@ -1,13 +1,15 @@
-import DrizzleNode
 import ArgumentParser
+import Dispatch
+import DrizzleCrypto
 import DrizzleNode
 import Foundation
-import DrizzleCrypto
+import Synchronization
 
 /// `drizzle bench …`: measurements recorded in docs/PERFORMANCE.md.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run a benchmark and print its figures.", subcommands: [BenchCrypto.self, BenchGossip.self])
+        abstract: "Run a benchmark and print its figures.",
+        subcommands: [BenchCrypto.self, BenchGossip.self, BenchData.self])
 }
 
 /// `drizzle bench crypto`: raw libsodium against the signed envelope, one core.
@@ -84,5 +86,156 @@ struct BenchGossip: AsyncParsableCommand {
         print(table.render(output.format), terminator: "")
         FileHandle.standardError.write(
             Data("sent \(result.datagramsSent) datagrams of 8 rumors each; the receiver learned \(result.rumorsLearned) rumors\n".utf8))
+    }
+}
+
+/// `drizzle bench data`: write and read MB/s of a random file at several piece sizes, and lookups
+/// per second, on a multi-mode cluster of real nodes in this process.
+struct BenchData: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "data",
+        abstract: "Write/read MB/s of a random file per piece size, and lookups/s, on a local multi-mode cluster.",
+        discussion: """
+            Starts --nodes nodes in this process (loopback UDP and TCP, signed envelopes, disk stores \
+            under $TMPDIR), waits for an exact ring, then from node 0 writes, reads back (checked byte \
+            for byte) and deletes a random file at each piece size, and finally looks up random keys \
+            from random nodes. MB are 2^20 bytes. CSV has one header: rows of kind `data` fill the \
+            piece columns, the row of kind `lookup` the lookup columns. Piece sizes run largest \
+            first; each file is deleted (delete_s: until no replica holds a copy) before the next, the \
+            last one goes with the cluster. Everything started is stopped and removed at the end, on \
+            error and on Ctrl-C.
+            """)
+
+    @OptionGroup var output: OutputOptions
+
+    @Option(help: "Nodes in the cluster.")
+    var nodes: Int = 24
+
+    @Option(name: .customLong("size-mb"), help: "Size of the random file in MB (2^20 bytes).")
+    var sizeMB: Int = 64
+
+    @Option(name: .customLong("piece-sizes"), help: "Piece sizes in bytes, comma-separated.")
+    var pieceSizes: String = "256,65536"
+
+    @Option(help: "Lookups of random keys from random nodes (0: none).")
+    var lookups: Int = 10_000
+
+    @Option(name: .customLong("lookup-window"), help: "Lookups in flight at once.")
+    var lookupWindow: Int = 64
+
+    private var benchmark: DataBenchmark? {
+        let sizes = pieceSizes.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !sizes.isEmpty, !sizes.contains(nil) else { return nil }
+        return DataBenchmark(
+            nodes: nodes, fileBytes: sizeMB << 20, pieceSizes: sizes.compactMap { $0 }, lookups: lookups,
+            lookupWindow: lookupWindow)
+    }
+
+    func validate() throws {
+        guard (1...200).contains(nodes) else { throw ValidationError("--nodes must be in 1...200") }
+        guard (1...4096).contains(sizeMB) else { throw ValidationError("--size-mb must be in 1...4096") }
+        guard (0...10_000_000).contains(lookups) else { throw ValidationError("--lookups must be in 0...10000000") }
+        guard (1...4096).contains(lookupWindow) else { throw ValidationError("--lookup-window must be in 1...4096") }
+        guard let benchmark else {
+            throw ValidationError("--piece-sizes must be byte counts separated by commas, like 256,65536")
+        }
+        if let problem = benchmark.problem { throw ValidationError(problem) }
+    }
+
+    func run() async throws {
+        guard let benchmark else { throw fail("--piece-sizes must be byte counts separated by commas") }
+        let progress = Progress(total: benchmark.stepCount)
+        let task = Task {
+            try await benchmark.run { event in
+                switch event {
+                case .step(let label): progress.step(label)
+                case .advanced(let done, let total, let unit): progress.update(done, of: total, unit)
+                }
+            }
+        }
+        let interruption = cancelOnInterrupt(task)
+        let started = ContinuousClock.now
+        let result: DataBenchmark.Result
+        do {
+            result = try await task.value
+        } catch {
+            progress.finish()
+            throw fail("\(error)")
+        }
+        interruption.forEach { $0.cancel() }
+        progress.finish()
+        print(render(result), terminator: "")
+        let elapsed = ContinuousClock.now - started
+        let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let fingers = result.fingersExact ? "" : "; some fingers were still wrong when the lookups began"
+        let note = String(
+            format: "%d nodes; ring exact after %.1f s; measuring took %.1f s, stopping and removing files %.1f s",
+            benchmark.nodes, result.ringSeconds, result.totalSeconds, max(0, wall - result.totalSeconds))
+        FileHandle.standardError.write(Data((note + fingers + "\n").utf8))
+    }
+
+    private func render(_ result: DataBenchmark.Result) -> String {
+        let rows = result.pieceRuns.map { run in
+            [
+                String(run.pieceSize), String(format: "%g", run.megabytes),
+                String(format: "%.2f", run.writeMegabytesPerSecond), String(format: "%.2f", run.readMegabytesPerSecond),
+                String(run.pieces), String(run.replicas),
+                run.deleteSeconds.map { String(format: "%.1f", $0) } ?? (output.format == .csv ? "" : "-"),
+            ]
+        }
+        let header = ["piece_bytes", "mb", "write_mb_per_s", "read_mb_per_s", "pieces", "replicas", "delete_s"]
+        switch output.format {
+        case .table:
+            var text = Table(header: header, rows: rows).render(.table)
+            if let lookups = result.lookups {
+                text += String(
+                    format: "lookups: %d from random nodes, %d at a time: %.0f per s, mean hops %.2f, %d failed\n",
+                    lookups.succeeded + lookups.failed, lookups.window, lookups.perSecond, lookups.meanHops,
+                    lookups.failed)
+            }
+            return text
+        case .csv:
+            let lookupHeader = ["lookups", "lookup_window", "lookups_per_s", "mean_hops", "lookups_failed"]
+            var csvRows = rows.map { ["data"] + $0 + Array(repeating: "", count: lookupHeader.count) }
+            if let lookups = result.lookups {
+                let figures = [
+                    String(lookups.succeeded + lookups.failed), String(lookups.window),
+                    String(format: "%.0f", lookups.perSecond), String(format: "%.3f", lookups.meanHops),
+                    String(lookups.failed),
+                ]
+                csvRows.append(["lookup"] + Array(repeating: "", count: header.count) + figures)
+            }
+            return Table(header: ["kind"] + header + lookupHeader, rows: csvRows).render(.csv)
+        }
+    }
+}
+
+/// Cancels `task` on the first SIGINT or SIGTERM (the benchmark then stops its nodes and removes its
+/// files); a second one exits at once. The returned sources must stay alive while it applies.
+private func cancelOnInterrupt(_ task: Task<DataBenchmark.Result, any Error>) -> [any DispatchSourceSignal] {
+    let interruptions = InterruptCount()
+    return [SIGINT, SIGTERM].map { signalNumber in
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler {
+            if interruptions.next() > 1 { exit(130) }
+            let message = "\ninterrupted: stopping every node and removing the temporary files (again: quit at once)\n"
+            FileHandle.standardError.write(Data(message.utf8))
+            task.cancel()
+        }
+        source.resume()
+        return source
+    }
+}
+
+/// How many interrupting signals arrived.
+private final class InterruptCount: Sendable {
+    private let count = Mutex(0)
+
+    func next() -> Int {
+        count.withLock { count in
+            count += 1
+            return count
+        }
     }
 }
