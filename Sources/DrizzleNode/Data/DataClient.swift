@@ -39,6 +39,9 @@ public struct DataClient: Sendable {
     public let node: NodeHost
     /// Bytes per store or fetch message.
     public var batchBytes = 1 << 20
+    /// Blobs per store message at most: a replica commits a message in one turn of its node, and
+    /// thousands of tiny files would hold that turn (and its failure detector) for seconds.
+    public var batchBlobs = 512
     /// Batches in flight at once.
     public var window = 8
     private let suite = SodiumSuite()
@@ -76,7 +79,7 @@ public struct DataClient: Sendable {
                 let owner = replicas[0].id
                 pending[owner, default: (replicas, [], 0)].blobs.append(Blob(key: key, bytes: bytes))
                 pending[owner, default: (replicas, [], 0)].bytes += bytes.count + 20
-                if let batch = pending[owner], batch.bytes >= batchBytes {
+                if let batch = pending[owner], batch.bytes >= batchBytes || batch.blobs.count >= batchBlobs {
                     pending[owner] = nil
                     try await submit(batch.replicas, batch.blobs)
                 }
