@@ -437,7 +437,9 @@ public struct ChordRing: Sendable {
             return [.lookupFinished(token: token, result)]
         case .join:
             guard case .success(let found) = result else { return [] }
-            return setSuccessors(found.replicas.filter { $0.id != me.id })
+            // Merged with what membership taught meanwhile: the answer may predate nodes that
+            // joined while it travelled, and dropping them would cost a stabilization round each.
+            return setSuccessors(successors + found.replicas.filter { $0.id != me.id })
         case .finger(let index):
             guard case .success(let found) = result else { return [] }
             // This node itself owning the start means no other node precedes it there.
