@@ -161,11 +161,7 @@ public struct DataClient: Sendable {
             assembler.abandon()
             throw error
         }
-        let destination = assembler.destination
-        do { try assembler.commit() } catch { throw DataError.file(error.description) }
-        return ReadSummary(
-            path: destination, bytes: manifest.fileSize, pieces: manifest.pieces.count, seconds: seconds(since: started),
-            repaired: repaired)
+        return try commit(assembler, of: manifest, started: started, repaired: repaired)
     }
 
     /// Deletes the manifest and every piece on all their replicas (tombstones keep stale
@@ -245,11 +241,7 @@ public struct DataClient: Sendable {
             assembler.abandon()
             throw error
         }
-        let destination = assembler.destination
-        do { try assembler.commit() } catch { throw DataError.file(error.description) }
-        return ReadSummary(
-            path: destination, bytes: manifest.fileSize, pieces: manifest.pieces.count, seconds: seconds(since: started),
-            repaired: 0)
+        return try commit(assembler, of: manifest, started: started, repaired: 0)
     }
 
     /// Removes a file's manifest and pieces from this node's own store only.
@@ -336,6 +328,17 @@ public struct DataClient: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Puts the assembled file in place and sums the read up.
+    private func commit(
+        _ assembler: consuming FileAssembler, of manifest: Manifest, started: ContinuousClock.Instant, repaired: Int
+    ) throws -> ReadSummary {
+        let destination = assembler.destination
+        do { try assembler.commit() } catch { throw DataError.file(error.description) }
+        return ReadSummary(
+            path: destination, bytes: manifest.fileSize, pieces: manifest.pieces.count, seconds: seconds(since: started),
+            repaired: repaired)
+    }
 
     private func verified(_ bytes: [UInt8], _ key: NodeID) -> Bool { bytes.withUnsafeBytes { suite.digest128($0) } == key }
 
