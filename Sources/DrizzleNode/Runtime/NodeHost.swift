@@ -110,6 +110,18 @@ public enum NodeStartError: Error, CustomStringConvertible {
 /// One BitDrizzle node on real sockets: a UDP channel for gossip, a TCP server for reliable
 /// messages, both feeding the sans-IO `NodeCore` in arrival order; its effects become writes.
 public actor NodeHost {
+    /// The node's own thread: its protocol work (including the disk store's group commits) runs
+    /// there, so a node busy writing pieces never holds the threads other nodes' failure
+    /// detectors and the runtime's sockets need.
+    private nonisolated let thread = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private nonisolated let loop: any EventLoop
+
+    public nonisolated var unownedExecutor: UnownedSerialExecutor { loop.executor.asUnownedSerialExecutor() }
+
+    deinit {
+        // Nothing can call a released node any more: its thread may go.
+        thread.shutdownGracefully(queue: .global()) { _ in }
+    }
     public nonisolated let id: NodeID
     public nonisolated let address: String
     public nonisolated let name: String
@@ -251,6 +263,7 @@ public actor NodeHost {
         self.name = name
         self.address = address
         self.group = group
+        loop = thread.next()
         self.udp = udp
         self.tcp = tcp
         self.arrivals = arrivals
