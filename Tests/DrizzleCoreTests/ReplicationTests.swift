@@ -120,11 +120,13 @@ struct ReplicationTests {
                 if case .send(let to, _) = output { return to }
                 return c
             } ?? c, ring: here, store: &store, suite: Fixture.suite)
-        guard case .send(_, .store(_, let blobs, let isCopy))? = sends.first else {
+        guard case .send(_, .store(let copyRequest, let blobs, let isCopy))? = sends.first else {
             Issue.record("no store after the offer reply")
             return
         }
         #expect(isCopy && blobs == [Blob(key: key, bytes: [1, 2, 3])])
+        // Maintenance ids carry the token bit, so their answers never reach a client's waiting request.
+        #expect(request & Replication.tokenBit != 0 && copyRequest & Replication.tokenBit != 0)
     }
 
     @Test("the owner tells a node outside the replica set that its copy is surplus once the replicas confirmed")

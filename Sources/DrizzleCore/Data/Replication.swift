@@ -18,7 +18,8 @@ public struct Replication: Sendable {
         case lookup(NodeID, token: UInt64)
     }
 
-    /// Lookup tokens of the global loop carry this bit (client lookups never do).
+    /// Every request id and lookup token of replica maintenance carries this bit; a client's never
+    /// does, so an answer is routed by its id alone.
     public static let tokenBit: UInt64 = 1 << 63
 
     public let me: RingPeer
@@ -259,7 +260,7 @@ public struct Replication: Sendable {
 
     private mutating func nextGlobalLookup() -> [Output] {
         guard let first = globalQueue.first else { return [] }
-        let token = Self.tokenBit | takeRequest()
+        let token = takeRequest()
         globalLookup = token
         return [.lookup(first, token: token)]
     }
@@ -301,6 +302,6 @@ public struct Replication: Sendable {
 
     private mutating func takeRequest() -> UInt64 {
         defer { nextRequest &+= 1 }
-        return nextRequest & ~Self.tokenBit
+        return nextRequest | Self.tokenBit
     }
 }

@@ -200,7 +200,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     ring.receive(message, from: sender, address: replyTo, now: now), sends: &sends, effects: &effects,
                     now: now)
             } else if let message = DataMessage(frame: frame) {
-                if message.isReply, message.request & Replication.tokenBit == 0, !isMaintenanceReply(message) {
+                if message.isReply, message.request & Replication.tokenBit == 0 {
                     effects.append(.dataReply(message, from: sender))
                 } else {
                     // Replies go to the sender's advertised address (a TCP arrival's source port is ephemeral).
@@ -238,12 +238,6 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             handle(ring.remove(member.id, now: now), sends: &sends, effects: &effects, now: now)
             replication.forget(member.id)
         }
-    }
-
-    /// Offer replies answer this node's maintenance offers; every other reply is a client's.
-    private func isMaintenanceReply(_ message: DataMessage) -> Bool {
-        if case .offerReply = message { return true }
-        return false
     }
 
     private mutating func handle(
