@@ -51,20 +51,8 @@ final class DataCluster: @unchecked Sendable {
         nodes[index] = try await NodeHost.start(options(index, seeds: seeds), group: group, logger: logger)
     }
 
-    /// True when every live node's successor list holds the next r live ids on the circle and
-    /// its predecessor is the previous one.
-    func ringIsExact() async -> Bool {
-        let ids = live.map(\.id).sorted()
-        guard ids.count > 1 else { return true }
-        for node in live {
-            guard let index = ids.firstIndex(of: node.id) else { return false }
-            let expected = (1...min(3, ids.count - 1)).map { ids[(index + $0) % ids.count] }
-            guard await node.ring.successors.map(\.id) == expected else { return false }
-            guard await node.ring.predecessor?.id == ids[(index + ids.count - 1) % ids.count] else { return false }
-            guard await node.viewSize == ids.count else { return false }
-        }
-        return true
-    }
+    /// True when the live nodes' ring has settled (successor lists, predecessors, views).
+    func ringIsExact() async -> Bool { await NodeHost.ringIsExact(live) }
 
     /// How many live nodes hold each of `keys` (fewest first).
     func copies(of keys: [NodeID]) async -> [Int] {

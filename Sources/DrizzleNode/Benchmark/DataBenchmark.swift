@@ -189,7 +189,7 @@ public struct DataBenchmark: Sendable {
 
         progress(.step("waiting for an exact ring"))
         let nodes = cluster.nodes
-        guard try await Self.poll(seconds: ringSeconds, { await Self.ringIsExact(nodes) }) else {
+        guard try await Self.poll(seconds: ringSeconds, { await NodeHost.ringIsExact(nodes) }) else {
             throw Failure("the ring of \(nodes.count) nodes was not exact after \(Int(ringSeconds)) s")
         }
         let ringSeconds = Self.seconds(since: ringStarted)
@@ -309,22 +309,6 @@ public struct DataBenchmark: Sendable {
     }
 
     // MARK: Cluster state
-
-    /// True when every node's successor is the next id on the circle, its predecessor the
-    /// previous one, and it sees every node.
-    static func ringIsExact(_ nodes: [NodeHost]) async -> Bool {
-        let ids = nodes.map(\.id).sorted()
-        guard ids.count > 1 else { return true }
-        for (index, id) in ids.enumerated() {
-            guard let node = nodes.first(where: { $0.id == id }) else { return false }
-            let ring = await node.ring
-            guard ring.successors.first?.id == ids[(index + 1) % ids.count],
-                ring.predecessor?.id == ids[(index + ids.count - 1) % ids.count],
-                await node.viewSize == ids.count
-            else { return false }
-        }
-        return true
-    }
 
     /// True when every finger of every node names the first node at or after its start.
     static func fingersAreExact(_ nodes: [NodeHost]) async -> Bool {

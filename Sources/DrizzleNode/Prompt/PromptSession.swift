@@ -158,25 +158,11 @@ public actor PromptSession {
         // piece on its final replicas and the SZ ring walk sees every node.
         let nodes = [local] + cluster
         for _ in 0..<60 {
-            if await Self.ringIsExact(nodes) { break }
+            if await NodeHost.ringIsExact(nodes) { break }
             try? await Task.sleep(for: .milliseconds(250))
         }
         lines.append(await ringWalk(local))
         return lines
-    }
-
-    /// True when each node's successor list holds the next ids of `nodes` around the circle.
-    static func ringIsExact(_ nodes: [NodeHost]) async -> Bool {
-        let ids = nodes.map(\.id).sorted()
-        guard ids.count > 1 else { return true }
-        for node in nodes {
-            guard let index = ids.firstIndex(of: node.id) else { return false }
-            let ring = await node.ring
-            let count = min(ring.configuration.successorCount, ids.count - 1)
-            let expected = (1...count).map { ids[(index + $0) % ids.count] }
-            guard ring.successors.map(\.id) == expected else { return false }
-        }
-        return true
     }
 
     private func findNetwork() async -> [String] {

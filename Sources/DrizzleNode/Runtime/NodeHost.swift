@@ -570,6 +570,27 @@ public actor NodeHost {
     }
 }
 
+extension NodeHost {
+    /// True when the ring of `nodes` has settled: each node's successor list holds the next ids of
+    /// `nodes` around the circle (as many as its successor list keeps), its predecessor is the
+    /// previous one, and its membership view counts every node.
+    public static func ringIsExact(_ nodes: [NodeHost]) async -> Bool {
+        let ids = nodes.map(\.id).sorted()
+        guard ids.count > 1 else { return true }
+        for node in nodes {
+            guard let index = ids.firstIndex(of: node.id) else { return false }
+            let ring = await node.ring
+            let count = min(ring.configuration.successorCount, ids.count - 1)
+            let expected = (1...count).map { ids[(index + $0) % ids.count] }
+            guard ring.successors.map(\.id) == expected,
+                ring.predecessor?.id == ids[(index + ids.count - 1) % ids.count],
+                await node.viewSize == ids.count
+            else { return false }
+        }
+        return true
+    }
+}
+
 /// The wall clock as the core's `Instant`.
 public enum WallClock {
     public static func now() -> Instant {
