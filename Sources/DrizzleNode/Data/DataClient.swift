@@ -105,11 +105,9 @@ public struct DataClient: Sendable {
     public func read(_ key: NodeID, into folder: String, progress: DataProgress? = nil) async throws -> ReadSummary {
         let started = ContinuousClock.now
         var owners = OwnerCache()
-        let (manifestBytes, _) = try await fetch([key], owners: &owners, missingIsError: false)
-        guard let bytes = manifestBytes[key] else { throw DataError.notFound(key) }
-        let manifest = try decodeManifest(bytes, key: key)
-        var indices: [NodeID: [Int]] = [:]
-        for (index, piece) in manifest.pieces.enumerated() { indices[piece.key, default: []].append(index) }
+        let manifest = try await fetchManifest(key, owners: &owners)
+        // Where each distinct piece goes in the file (a piece may repeat).
+        let places = Dictionary(grouping: manifest.pieces.indices, by: { manifest.pieces[$0].key })
         // Group the distinct keys by owner into batches of about `batchBytes`.
         var batches: [(replicas: [RingPeer], keys: [NodeID])] = []
         var openBatch: [NodeID: Int] = [:]
@@ -135,7 +133,14 @@ public struct DataClient: Sendable {
                 while next < batches.count || inFlight > 0 {
                     while next < batches.count, inFlight < window {
                         let batch = batches[next]
-                        group.addTask { try await self.fetchBatch(batch.keys, from: batch.replicas) }
+                        group.addTask {
+                            do {
+                                return try await self.fetchBatch(batch.keys, from: batch.replicas)
+                            } catch DataError.pieceUnavailable(let key, _) {
+                                // Name the piece by its place in the file, not in the batch.
+                                throw DataError.pieceUnavailable(key, index: places[key]?.first ?? 0)
+                            }
+                        }
                         next += 1
                         inFlight += 1
                     }
@@ -143,7 +148,7 @@ public struct DataClient: Sendable {
                     inFlight -= 1
                     repaired += fixed
                     for blob in blobs {
-                        for index in indices[blob.key] ?? [] {
+                        for index in places[blob.key] ?? [] {
                             do {
                                 try assembler.write(blob.bytes, at: manifest.offset(ofPiece: index))
                             } catch {
@@ -168,9 +173,7 @@ public struct DataClient: Sendable {
     /// replicas from spreading them again).
     public func delete(_ key: NodeID) async throws -> DeleteSummary {
         var owners = OwnerCache()
-        let (found, _) = try await fetch([key], owners: &owners, missingIsError: false)
-        guard let bytes = found[key] else { throw DataError.notFound(key) }
-        let manifest = try decodeManifest(bytes, key: key)
+        let manifest = try await fetchManifest(key, owners: &owners)
         var byOwner: [NodeID: (replicas: [RingPeer], keys: [NodeID])] = [:]
         for piece in Set(manifest.pieces.map(\.key)) + [key] {
             let replicas = try await owners.replicas(of: piece, node: node)
@@ -308,23 +311,18 @@ public struct DataClient: Sendable {
         return (found, repaired)
     }
 
-    /// Fetches single blobs (manifests) by looking each up.
-    private func fetch(
-        _ keys: [NodeID], owners: inout OwnerCache, missingIsError: Bool
-    ) async throws -> ([NodeID: [UInt8]], Int) {
-        var result: [NodeID: [UInt8]] = [:]
-        var repaired = 0
-        for key in keys {
-            let replicas = try await owners.replicas(of: key, node: node)
-            do {
-                let (blobs, fixed) = try await fetchBatch([key], from: replicas)
-                repaired += fixed
-                for blob in blobs { result[blob.key] = blob.bytes }
-            } catch DataError.pieceUnavailable where !missingIsError {
-                continue
-            }
+    /// Looks up the manifest under `key`, fetches it from its replicas (repairing those that lack
+    /// it) and decodes it.
+    private func fetchManifest(_ key: NodeID, owners: inout OwnerCache) async throws -> Manifest {
+        let replicas = try await owners.replicas(of: key, node: node)
+        let found: [Blob]
+        do {
+            (found, _) = try await fetchBatch([key], from: replicas)
+        } catch DataError.pieceUnavailable {
+            throw DataError.notFound(key)
         }
-        return (result, repaired)
+        guard let bytes = found.first?.bytes else { throw DataError.notFound(key) }
+        return try decodeManifest(bytes, key: key)
     }
 
     // MARK: Helpers
