@@ -88,12 +88,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
 
     public mutating func join(seeds: [String], now: Instant) -> [Effect] {
         var sends = membership.join(seeds: seeds).map(Self.membershipSend)
+        var effects: [Effect] = []
         if let seed = seeds.first(where: { $0 != membership.selfMember.address }) {
-            var effects: [Effect] = []
             handle(ring.join(via: seed, now: now), sends: &sends, effects: &effects, now: now)
-            return effects + pack(sends, now: now)
         }
-        return pack(sends, now: now)
+        return effects + pack(sends, now: now)
     }
 
     public mutating func leave(now: Instant, using generator: inout some RandomNumberGenerator) -> [Effect] {

@@ -153,7 +153,8 @@ public actor NodeHost {
     public private(set) var bytesOut = 0
     /// Prometheus metrics, refreshed every second while set.
     public nonisolated let metrics: NodeMetrics
-    private nonisolated let storeFolder: String
+    /// The folder of this node's disk store (tests damage pieces through it).
+    public nonisolated let storeDirectory: String
     private var nextMetricsAt = Instant(nanoseconds: 0)
     private var recentChanges: [(at: Instant, member: Member, from: MemberState?)] = []
 
@@ -258,7 +259,7 @@ public actor NodeHost {
         self.metrics = NodeMetrics(node: name)
         self.core = core
         self.store = store
-        self.storeFolder = store.directory
+        storeDirectory = store.directory
         self.id = core.me
         self.name = name
         self.address = address
@@ -422,9 +423,6 @@ public actor NodeHost {
 
     /// Every key this node holds.
     public var storedKeys: [NodeID] { store.keys }
-
-    /// The file of `key` in this node's store (tests damage pieces through it).
-    public nonisolated var storeDirectory: String { storeFolder }
 
     /// This node's ring state.
     public var ring: ChordRing { core.ring }
