@@ -284,12 +284,16 @@ public struct DrizzleConfiguration: Sendable, Equatable {
         public var driftPPM: Int
         /// `clock.sync`.
         public var sync: Sync
+        /// `clock.reference`: the name of the node every other follows when `sync` is
+        /// `reference`; empty means none (nodes then only estimate).
+        public var reference: String
 
         /// Creates the `clock` section.
-        public init(offsetMilliseconds: Int, driftPPM: Int, sync: Sync) {
+        public init(offsetMilliseconds: Int, driftPPM: Int, sync: Sync, reference: String = "") {
             self.offsetMilliseconds = offsetMilliseconds
             self.driftPPM = driftPPM
             self.sync = sync
+            self.reference = reference
         }
     }
 

@@ -105,6 +105,7 @@ extension DrizzleConfiguration {
         try visitor.visit("clock.offset_ms", &clock.offsetMilliseconds, in: -oneDay...oneDay)
         try visitor.visit("clock.drift_ppm", &clock.driftPPM, in: -1_000_000...1_000_000)
         try visitor.visit("clock.sync", &clock.sync)
+        try visitor.visit("clock.reference", &clock.reference, .any)
 
         try visitor.visit("metrics.listen", &metrics.listen, .hostPortOrEmpty)
     }

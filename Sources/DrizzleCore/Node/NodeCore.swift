@@ -2,6 +2,8 @@
 public enum RumorKind {
     /// A CA-signed revocation list (its encoded bytes).
     public static let revocationList: UInt8 = 1
+    /// A bus event (`BusEvent`, delivered in Lamport total order).
+    public static let event: UInt8 = 2
 }
 
 /// One BitDrizzle node's protocol state, sans-IO: the authenticated transport (`EnvelopeLink`),
@@ -22,6 +24,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         case lookupFinished(token: UInt64, Result<LookupResult, LookupFailure>)
         /// The answer to a data request this node sent with `request(_:to:now:)`.
         case dataReply(DataMessage, from: NodeID)
+        /// A bus event is delivered here, in the total order every node shares.
+        case delivered(BusEvent)
     }
 
     public private(set) var link: EnvelopeLink<Signer, Suite, String>
@@ -33,6 +37,16 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public private(set) var ring: ChordRing
     /// Replica maintenance and the serving side of the data protocol.
     public private(set) var replication: Replication
+    /// Clock synchronisation, its samples riding on probes.
+    public private(set) var clock: ClockSync
+    /// The message bus: Lamport total-order delivery.
+    public private(set) var bus: EventOrder
+    /// Heartbeat vectors are exchanged with one random member this often.
+    public let vectorIntervalNanoseconds: Int64
+    private var nextVectorAt: Instant
+    /// Event rumors kept for anti-entropy; the oldest are forgotten beyond this many.
+    public var eventRetention = 20_000
+    private var eventRumors: [RumorID] = []
     public var suite: Suite { link.opener.suite }
     public var me: NodeID { membership.me }
     /// Gossip rounds run every this many ticks of `gossipIntervalNanoseconds`.
@@ -49,7 +63,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         gossipIntervalNanoseconds: Int64 = 200_000_000, antiEntropyEveryRounds: Int = 50, datagramLimit: Int = 1200,
         replayWindow: Int = 1024, size sizeSettings: SizeSettings = SizeSettings(), pushSum: Bool = false,
         founding: Bool = true, sizeCycleNanoseconds: Int64 = 1_000_000_000,
-        ring ringConfiguration: RingConfiguration = RingConfiguration(), now: Instant
+        ring ringConfiguration: RingConfiguration = RingConfiguration(),
+        clock clockConfiguration: ClockSync.Configuration = ClockSync.Configuration(),
+        events eventConfiguration: EventOrder.Configuration = EventOrder.Configuration(),
+        vectorIntervalNanoseconds: Int64? = nil, now: Instant
     ) {
         let id = suite.nodeID(of: signer.publicKey)
         let sealer = EnvelopeSealer(
@@ -79,7 +96,14 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             maintenanceIntervalNanoseconds: ringConfiguration.maintenanceIntervalNanoseconds,
             fullCheckIntervalNanoseconds: ringConfiguration.fullCheckIntervalNanoseconds,
             globalIntervalNanoseconds: ringConfiguration.globalIntervalNanoseconds, now: now)
+        clock = ClockSync(configuration: clockConfiguration, now: now)
+        bus = EventOrder(me: id, epoch: epoch, configuration: eventConfiguration)
+        self.vectorIntervalNanoseconds = max(1, vectorIntervalNanoseconds ?? gossipIntervalNanoseconds)
+        nextVectorAt = now.advanced(byNanoseconds: self.vectorIntervalNanoseconds)
     }
+
+    /// This node's synchronised time when its raw clock reads `now`.
+    public func time(at now: Instant) -> Instant { clock.time(at: now) }
 
     /// This node's network-size answer (nil before any estimate exists).
     public var sizeEstimate: SizeEstimate? { size.estimate }
@@ -131,6 +155,16 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Takes members into the view without announcing them (see `Membership.adopt`).
     public mutating func adopt(_ updates: [MemberUpdate], now: Instant) {
         membership.adopt(updates.filter { $0.id != me }, now: now)
+        bus.adopt(updates.filter { $0.state.isActive }.map(\.id))
+    }
+
+    /// Publishes a bus event: stamped with this node's Lamport time, spread by rumor mongering,
+    /// delivered here and everywhere once stable.
+    public mutating func publish(topic: String, payload: [UInt8], now: Instant) throws(PublishError) -> [Effect] {
+        let event = try bus.publish(topic: topic, payload: payload, physical: clock.time(at: now))
+        let (rumor, _) = gossip.publish(kind: RumorKind.event, payload: event.encoded)
+        eventRumors.append(rumor.id)
+        return [.learned(rumor)] + bus.receive(event).map(Effect.delivered)
     }
 
     /// Spreads a revocation list (from `drizzle-keys revoke`) and enforces it here at once.
@@ -149,6 +183,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     ) -> [Effect] {
         var sends: [(String, Frame, Bool)] = []
         var effects: [Effect] = []
+        clock.tick(at: now)
         for output in membership.tick(now: now, using: &generator) {
             switch output {
             case .send: sends.append(Self.membershipSend(output))
@@ -170,7 +205,17 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             let peers = [me] + membership.activeMembers.map(\.id)
             route(size.tick(peers: peers, using: &generator), into: &sends)
         }
-        return effects + pack(sends, now: now)
+        if nextVectorAt <= now {
+            nextVectorAt = now.advanced(byNanoseconds: vectorIntervalNanoseconds)
+            let active = membership.activeMembers
+            if !active.isEmpty {
+                let partner = active[Int.random(in: 0..<active.count, using: &generator)]
+                sends.append((partner.address, vectorFrame(isReply: false), true))
+            }
+        }
+        effects += bus.tick(now: now).map(Effect.delivered)
+        forgetOldEvents()
+        return effects + pack(stamped(sends, now: now), now: now)
     }
 
     public mutating func receive(
@@ -211,9 +256,20 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 effects += handle(gossip.receive(message, from: sender, using: &generator), sends: &sends, now: now)
             } else if let message = SizeMessage(frame: frame) {
                 route(size.receive(message, from: sender, using: &generator), into: &sends)
+            } else if let message = ClockMessage(frame: frame) {
+                if case .probe = message, let answer = clock.answer(message, at: now) {
+                    sends.append((address, answer.frame, false))
+                } else {
+                    clock.receive(message, from: sender, at: now)
+                }
+            } else if let vector = HeartbeatVector(frame: frame) {
+                effects += bus.merge(vector.entries.map { ($0.key, $0.value) }).map(Effect.delivered)
+                if !vector.isReply {
+                    sends.append((membership.member(sender)?.address ?? address, vectorFrame(isReply: true), true))
+                }
             }
         }
-        return effects + pack(sends, now: now)
+        return effects + pack(stamped(sends, now: now), now: now)
     }
 
     // MARK: Internals
@@ -228,6 +284,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         if !member.state.isActive || previous == nil || previous?.isActive == false {
             link.resendCertificate(to: member.address)
         }
+        bus.memberChanged(member.id, active: member.state.isActive, left: member.state == .left, now: now)
         if member.state.isActive {
             if member.state == .alive {
                 let peer = RingPeer(id: member.id, address: member.address)
@@ -299,6 +356,9 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 effects.append(.learned(rumor))
                 if rumor.kind == RumorKind.revocationList, let list = try? RevocationList(decoding: rumor.payload) {
                     effects += enforce(list, now: now)
+                } else if rumor.kind == RumorKind.event, let event = BusEvent(decoding: rumor.payload) {
+                    eventRumors.append(rumor.id)
+                    effects += bus.receive(event).map(Effect.delivered)
                 }
             }
         }
@@ -322,6 +382,30 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         }
         effects.append(.revocationsUpdated(list))
         return effects
+    }
+
+    private func vectorFrame(isReply: Bool) -> Frame {
+        HeartbeatVector(entries: Dictionary(bus.vectorEntries, uniquingKeysWith: { $1 }), isReply: isReply).frame
+    }
+
+    /// Adds a clock probe (t1) beside every ping: clock samples ride on SWIM's probes.
+    private mutating func stamped(_ sends: [(String, Frame, Bool)], now: Instant) -> [(String, Frame, Bool)] {
+        guard sends.contains(where: { $0.1.type == FrameType.ping }) else { return sends }
+        var result: [(String, Frame, Bool)] = []
+        result.reserveCapacity(sends.count + 1)
+        for send in sends {
+            result.append(send)
+            if send.1.type == FrameType.ping { result.append((send.0, clock.probe(at: now).frame, false)) }
+        }
+        return result
+    }
+
+    /// Forgets the oldest event rumors beyond `eventRetention` (a tenth at a time).
+    private mutating func forgetOldEvents() {
+        guard eventRumors.count > eventRetention + eventRetention / 10 else { return }
+        let dropped = Set(eventRumors.prefix(eventRumors.count - eventRetention))
+        eventRumors.removeFirst(dropped.count)
+        gossip.forget { dropped.contains($0.id) }
     }
 
     /// Packs frames for the same address and transport into as few envelopes as fit (piggybacking),

@@ -403,14 +403,12 @@ public actor PromptSession {
     func nodeName(_ index: Int) -> String { "node-\(configuration.node.peerBasePort + index)" }
 
     private func options(for index: Int, seeds: [String]) -> NodeOptions {
-        return NodeOptions(
-            name: nodeName(index), bindHost: configuration.node.host, bindPort: configuration.node.peerBasePort + index,
-            seeds: seeds, keysDirectory: configuration.keys.directory,
-            dataDirectory: configuration.data.directory, membership: configuration.membershipConfiguration,
-            datagramLimit: configuration.gossip.maxDatagramBytes, replayWindow: configuration.keys.replayWindow,
-            size: configuration.sizeSettings, pushSum: configuration.usesPushSum,
-            sizeCycleMilliseconds: configuration.gossip.intervalMilliseconds,
-            ring: configuration.ringConfiguration)
+        var options = NodeOptions(
+            configuration: configuration, name: nodeName(index), bindHost: configuration.node.host,
+            bindPort: configuration.node.peerBasePort + index, seeds: seeds)
+        // The nodes of one prompt share a host: none of them takes the advertised address.
+        options.advertise = nil
+        return options
     }
 
     /// Issues a development CA and node keys where missing, saying so.

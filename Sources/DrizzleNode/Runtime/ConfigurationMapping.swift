@@ -32,3 +32,38 @@ extension DrizzleConfiguration {
         RingConfiguration(successorCount: data.replicas)
     }
 }
+
+extension DrizzleConfiguration {
+    /// The clock of the node called `name`: the configured artificial offset and drift.
+    public var clockModel: ClockModel {
+        ClockModel(offsetNanoseconds: Int64(clock.offsetMilliseconds) * 1_000_000, driftPPM: Double(clock.driftPPM))
+    }
+
+    /// How the node called `name` synchronises: the configured mode; it is the reference when
+    /// `clock.reference` names it.
+    public func clockSyncConfiguration(for name: String) -> ClockSync.Configuration {
+        let mode: ClockSync.Mode
+        switch clock.sync {
+        case .average: mode = .average
+        case .reference: mode = .reference
+        case .off: mode = .off
+        }
+        return ClockSync.Configuration(mode: mode, isReference: !clock.reference.isEmpty && clock.reference == name)
+    }
+}
+
+extension NodeOptions {
+    /// The options of the node called `name` on `bindHost:bindPort`, everything else from the
+    /// configuration (the prompt's nodes and `drizzle agent` share this).
+    public init(configuration: DrizzleConfiguration, name: String, bindHost: String, bindPort: Int, seeds: [String]) {
+        self.init(
+            name: name, bindHost: bindHost, bindPort: bindPort,
+            advertise: configuration.node.advertise.isEmpty ? nil : configuration.node.advertise, seeds: seeds,
+            keysDirectory: configuration.keys.directory, dataDirectory: configuration.data.directory,
+            membership: configuration.membershipConfiguration, datagramLimit: configuration.gossip.maxDatagramBytes,
+            replayWindow: configuration.keys.replayWindow, size: configuration.sizeSettings,
+            pushSum: configuration.usesPushSum, sizeCycleMilliseconds: configuration.gossip.intervalMilliseconds,
+            ring: configuration.ringConfiguration, clock: configuration.clockModel,
+            clockSync: configuration.clockSyncConfiguration(for: name))
+    }
+}

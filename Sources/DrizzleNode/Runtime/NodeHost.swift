@@ -53,6 +53,10 @@ public struct NodeOptions: Sendable {
     public var dataDirectory: String
     /// The ring: successor-list length = replication factor r, and its timers.
     public var ring: RingConfiguration
+    /// The node's clock: an artificial offset and drift on top of the wall clock (experiments).
+    public var clock: ClockModel
+    /// How the node synchronises its clock with the cluster.
+    public var clockSync: ClockSync.Configuration
 
     public init(
         name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
@@ -60,7 +64,8 @@ public struct NodeOptions: Sendable {
         membership: MembershipConfiguration = MembershipConfiguration(),
         datagramLimit: Int = 1200, replayWindow: Int = 1024, tickMilliseconds: Int = 50,
         impairment: Impairment = Impairment(), size: SizeSettings = SizeSettings(), pushSum: Bool = false,
-        sizeCycleMilliseconds: Int = 1000, ring: RingConfiguration = RingConfiguration()
+        sizeCycleMilliseconds: Int = 1000, ring: RingConfiguration = RingConfiguration(),
+        clock: ClockModel = ClockModel(), clockSync: ClockSync.Configuration = ClockSync.Configuration()
     ) {
         self.name = name
         self.bindHost = bindHost
@@ -78,6 +83,8 @@ public struct NodeOptions: Sendable {
         self.sizeCycleMilliseconds = sizeCycleMilliseconds
         self.dataDirectory = dataDirectory
         self.ring = ring
+        self.clock = clock
+        self.clockSync = clockSync
     }
 
     /// The folder of this node's pieces.
@@ -157,6 +164,13 @@ public actor NodeHost {
     public nonisolated let storeDirectory: String
     private var nextMetricsAt = Instant(nanoseconds: 0)
     private var recentChanges: [(at: Instant, member: Member, from: MemberState?)] = []
+    /// The node's raw clock: the wall clock with the configured offset and drift.
+    public nonisolated let clockModel: ClockModel
+    private var subscribers: [Int: AsyncStream<BusEvent>.Continuation] = [:]
+    private var nextSubscriber = 0
+    /// The latest delivered events, oldest first (at most `recentEventLimit`).
+    public private(set) var recentEvents: [BusEvent] = []
+    public let recentEventLimit = 1000
 
     /// Loads the node's identity from the key folder, binds its sockets and starts it.
     public static func start(_ options: NodeOptions, group: any EventLoopGroup, logger: Logger) async throws -> NodeHost {
@@ -194,18 +208,21 @@ public actor NodeHost {
         }
         let port = udp.localAddress?.port ?? options.bindPort
         let address = options.advertise ?? "\(options.bindHost):\(port)"
-        let now = WallClock.now()
+        var clock = options.clock
+        clock.origin = WallClock.now()
+        let now = clock.reading(at: clock.origin)
         let core = NodeCore(
             signer: identity.key, certificate: identity.certificate, trust: trust, suite: SodiumSuite(),
             address: address, epoch: UInt32(truncatingIfNeeded: now.unixSeconds), membership: options.membership,
             datagramLimit: options.datagramLimit, replayWindow: options.replayWindow, size: options.size,
             pushSum: options.pushSum, founding: options.seeds.isEmpty,
-            sizeCycleNanoseconds: Int64(max(10, options.sizeCycleMilliseconds)) * 1_000_000, ring: options.ring, now: now)
+            sizeCycleNanoseconds: Int64(max(10, options.sizeCycleMilliseconds)) * 1_000_000, ring: options.ring,
+            clock: options.clockSync, now: now)
         var nodeLogger = logger
         nodeLogger[metadataKey: "node"] = "\(options.name)"
         let host = NodeHost(
             core: core, store: pieces, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
-            logger: nodeLogger, impairment: options.impairment)
+            logger: nodeLogger, impairment: options.impairment, clock: clock)
         await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
         if !options.seeds.isEmpty { await host.join(options.seeds) }
         return host
@@ -253,9 +270,10 @@ public actor NodeHost {
     private init(
         core: NodeCore<SigningKey, SodiumSuite>, store: DiskPieceStore, name: String, address: String, group: any EventLoopGroup,
         udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, logger: Logger,
-        impairment: Impairment
+        impairment: Impairment, clock: ClockModel
     ) {
         self.impairment = impairment
+        self.clockModel = clock
         self.metrics = NodeMetrics(node: name)
         self.core = core
         self.store = store
@@ -294,12 +312,12 @@ public actor NodeHost {
 
     /// Joins the cluster through `seeds` (`host:port`).
     public func join(_ seeds: [String]) {
-        perform(core.join(seeds: seeds, now: WallClock.now()))
+        perform(core.join(seeds: seeds, now: now()))
     }
 
     /// Announces a graceful leave.
     public func leave() {
-        perform(core.leave(now: WallClock.now(), using: &generator))
+        perform(core.leave(now: now(), using: &generator))
     }
 
     /// Every member this node knows of, itself excluded.
@@ -323,9 +341,60 @@ public actor NodeHost {
     /// The latest membership changes, oldest first.
     public var changes: [(at: Instant, member: Member, from: MemberState?)] { recentChanges }
 
+    /// The node's raw clock now (wall clock plus the configured offset and drift).
+    private func now() -> Instant { clockModel.reading(at: WallClock.now()) }
+
+    // MARK: Bus and clock
+
+    /// Publishes an event on the bus; it is delivered here and on every live node in one total order.
+    @discardableResult
+    public func publish(topic: String, payload: [UInt8]) throws(PublishError) -> BusEvent {
+        let effects = try core.publish(topic: topic, payload: payload, now: now())
+        var event: BusEvent?
+        for case .learned(let rumor) in effects where rumor.kind == RumorKind.event {
+            event = BusEvent(decoding: rumor.payload)
+        }
+        perform(effects)
+        guard let event else { throw .notInStep }
+        return event
+    }
+
+    /// Every event delivered from now on, in the total order. The stream ends when the node stops.
+    public func events() -> AsyncStream<BusEvent> {
+        let (stream, continuation) = AsyncStream<BusEvent>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        guard !stopped else {
+            continuation.finish()
+            return stream
+        }
+        nextSubscriber += 1
+        let token = nextSubscriber
+        subscribers[token] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(token) } }
+        return stream
+    }
+
+    private func unsubscribe(_ token: Int) { subscribers[token] = nil }
+
+    private func deliver(_ event: BusEvent) {
+        recentEvents.append(event)
+        if recentEvents.count > recentEventLimit + recentEventLimit / 10 {
+            recentEvents.removeFirst(recentEvents.count - recentEventLimit)
+        }
+        for subscriber in subscribers.values { subscriber.yield(event) }
+    }
+
+    /// The bus's state: Lamport clock, stable time, pending and delivered counts.
+    public var bus: EventOrder { core.bus }
+
+    /// What this node believes about its clock (CK).
+    public var clockEstimate: ClockEstimate { core.clock.estimate(at: now()) }
+
+    /// This node's synchronised time now.
+    public var synchronisedTime: Instant { core.time(at: now()) }
+
     /// Spreads a revocation list and enforces it here.
     public func publish(_ list: RevocationList) {
-        perform(core.publish(list, now: WallClock.now()))
+        perform(core.publish(list, now: now()))
     }
 
     /// Leaves gracefully, gives the announcement a moment to go out, then closes every socket.
@@ -339,6 +408,8 @@ public actor NodeHost {
         for task in tasks { task.cancel() }
         for waiting in lookupsWaiting.values { waiting.resume(throwing: DataError.stopped) }
         for waiting in requestsWaiting.values { waiting.continuation.resume(throwing: DataError.stopped) }
+        for subscriber in subscribers.values { subscriber.finish() }
+        subscribers = [:]
         lookupsWaiting = [:]
         requestsWaiting = [:]
         arrivals.finish()
@@ -357,7 +428,7 @@ public actor NodeHost {
         let token = takeToken()
         return try await withCheckedThrowingContinuation { continuation in
             lookupsWaiting[token] = continuation
-            perform(core.lookup(key, token: token, now: WallClock.now()))
+            perform(core.lookup(key, token: token, now: now()))
         }
     }
 
@@ -379,7 +450,7 @@ public actor NodeHost {
         }
         return try await withCheckedThrowingContinuation { continuation in
             requestsWaiting[token] = (address, continuation)
-            perform(core.request(message, to: address, now: WallClock.now()))
+            perform(core.request(message, to: address, now: now()))
         }
     }
 
@@ -438,13 +509,13 @@ public actor NodeHost {
         case .datagram(let bytes, let from), .frame(let bytes, let from):
             envelopesIn += 1
             bytesIn += bytes.count
-            perform(core.receive(bytes, from: from, now: WallClock.now(), using: &generator, store: &store))
+            perform(core.receive(bytes, from: from, now: now(), using: &generator, store: &store))
         }
     }
 
     private func tick() {
         guard !stopped else { return }
-        let now = WallClock.now()
+        let now = now()
         perform(core.tick(now: now, using: &generator, store: &store))
         if nextMetricsAt <= now {
             nextMetricsAt = now.advanced(byNanoseconds: 1_000_000_000)
@@ -479,7 +550,7 @@ public actor NodeHost {
                 requestsWaiting.removeValue(forKey: message.request)?.continuation.resume(returning: message)
             case .memberChanged(let member, let previous):
                 ringEpoch += 1
-                recentChanges.append((WallClock.now(), member, previous))
+                recentChanges.append((now(), member, previous))
                 if recentChanges.count > 1000 { recentChanges.removeFirst(recentChanges.count - 1000) }
                 logger.info(
                     "member \(member.state)",
@@ -488,6 +559,8 @@ public actor NodeHost {
                 logger.debug("rumor learned", metadata: ["rumor": "\(rumor.id)", "kind": "\(rumor.kind)"])
             case .revocationsUpdated(let list):
                 logger.notice("revocation list applied", metadata: ["version": "\(list.version)"])
+            case .delivered(let event):
+                deliver(event)
             }
         }
     }

@@ -12,6 +12,14 @@ public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedN
     public private(set) var changes: [(at: Instant, member: Member, from: MemberState?)] = []
     /// Keep `changes` only when asked (large runs).
     public var recordsChanges = true
+    /// Bus events delivered here, with the node's local time, when `recordsDeliveries` is on (an
+    /// experiment drains it as it goes).
+    public var deliveries: [(at: Instant, event: BusEvent)] = []
+    public var recordsDeliveries = false
+    /// How many events this node delivered, and a hash of their sequence (FNV-1a over each
+    /// event's Lamport time and origin, in delivery order).
+    public private(set) var deliveredCount = 0
+    public private(set) var deliveryHash: UInt64 = 0xcbf2_9ce4_8422_2325
 
     public static func address(of index: Int) -> String { "sim:\(index)" }
 
@@ -43,10 +51,25 @@ public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedN
                 if let index = Self.index(of: address) { out.append(.send(to: index, bytes: bytes, reliable: reliable)) }
             case .memberChanged(let member, let previous):
                 if recordsChanges { changes.append((now, member, previous)) }
+            case .delivered(let event):
+                deliveredCount += 1
+                deliveryHash = Self.fold(deliveryHash, event.key)
+                if recordsDeliveries { deliveries.append((now, event)) }
             case .learned, .revocationsUpdated, .lookupFinished, .dataReply:
                 break
             }
         }
+    }
+
+    /// FNV-1a step over one order key.
+    public static func fold(_ hash: UInt64, _ key: OrderKey) -> UInt64 {
+        var hash = hash
+        for word in [key.lamport, key.origin.high, key.origin.low] {
+            for shift in stride(from: 0, to: 64, by: 8) {
+                hash = (hash ^ ((word >> UInt64(shift)) & 0xff)) &* 0x100_0000_01b3
+            }
+        }
+        return hash
     }
 
     public mutating func tick(at now: Instant, random: inout SimRandom, effects: inout [SimEffect]) {

@@ -62,15 +62,10 @@ struct Agent: AsyncParsableCommand {
         }
         try bootstrapLogging(logLevel)
         let logger = Logger(label: "drizzle.agent")
-        let options = NodeOptions(
-            name: name, bindHost: host, bindPort: port,
-            advertise: advertise ?? (loaded.node.advertise.isEmpty ? nil : loaded.node.advertise), seeds: seeds,
-            keysDirectory: keysDirectory ?? loaded.keys.directory, dataDirectory: loaded.data.directory, membership: loaded.membershipConfiguration,
-            datagramLimit: loaded.gossip.maxDatagramBytes, replayWindow: loaded.keys.replayWindow,
-            impairment: Impairment(delayMilliseconds: impairDelay, jitterMilliseconds: impairJitter, loss: impairLoss),
-            size: loaded.sizeSettings, pushSum: loaded.usesPushSum,
-            sizeCycleMilliseconds: loaded.gossip.intervalMilliseconds,
-            ring: loaded.ringConfiguration)
+        var options = NodeOptions(configuration: loaded, name: name, bindHost: host, bindPort: port, seeds: seeds)
+        if let advertise { options.advertise = advertise }
+        if let keysDirectory { options.keysDirectory = keysDirectory }
+        options.impairment = Impairment(delayMilliseconds: impairDelay, jitterMilliseconds: impairJitter, loss: impairLoss)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let node: NodeHost
         do {

@@ -1,0 +1,348 @@
+/// Total-order delivery of bus events by Lamport time, sans-IO (Lamport 1978, with the stability
+/// condition spread by a gossiped heartbeat vector as in van Renesse, Minsky and Hayden 1998).
+///
+/// Every node keeps a Lamport clock. Publishing ticks it and stamps the event `(clock, me)`;
+/// receiving an event or a heartbeat vector moves it past every time seen. The heartbeat vector
+/// maps each member to the newest `(epoch, lamport, published)` known for it and is merged by
+/// element-wise maximum in a push-pull exchange. A member's *bound* is the Lamport time up to
+/// which this node holds all of that member's events: its heartbeat time once every event it
+/// counts has arrived, otherwise the time of the last event before the first gap. An event is
+/// delivered once every member of the *configuration* (the members that count) has a bound at
+/// or past its time; pending events leave in `(lamport, origin)` order.
+///
+/// Guarantees: a node delivers each event at most once and strictly in `(lamport, origin)` order,
+/// whatever the network does, so any two nodes agree on the order of the events both delivered.
+/// Liveness and completeness need the failure detector: a member that is down (suspected members
+/// still count) leaves the configuration `settle` after it was declared dead, only once this node
+/// holds every event the cluster knows it published, and only while this node still sees a
+/// majority of the configuration. In a partition without a majority side every node waits; after
+/// the partition heals the vectors merge and delivery resumes in the same order everywhere. An event
+/// that arrives after delivery has passed its time (its origin was declared dead and dropped while
+/// it published) is counted as late and never delivered.
+public struct EventOrder: Sendable {
+    /// The newest state of one member's clock known here.
+    public struct Heartbeat: Hashable, Sendable, Comparable {
+        public var epoch: UInt32
+        public var lamport: UInt64
+        public var published: UInt64
+
+        public init(epoch: UInt32, lamport: UInt64, published: UInt64) {
+            self.epoch = epoch
+            self.lamport = lamport
+            self.published = published
+        }
+
+        public static func < (lhs: Heartbeat, rhs: Heartbeat) -> Bool {
+            (lhs.epoch, lhs.lamport, lhs.published) < (rhs.epoch, rhs.lamport, rhs.published)
+        }
+
+        /// Element-wise newest: a newer epoch replaces the counts of an older one.
+        func merged(with other: Heartbeat) -> Heartbeat {
+            if other.epoch != epoch { return other.epoch > epoch ? other : self }
+            return Heartbeat(epoch: epoch, lamport: max(lamport, other.lamport), published: max(published, other.published))
+        }
+    }
+
+    public struct Configuration: Hashable, Sendable {
+        /// How long a dead member still counts (so every survivor learns all it published).
+        public var settleNanoseconds: Int64
+        /// After this long dead, a member leaves the configuration even with events missing.
+        public var missingTimeoutNanoseconds: Int64
+
+        public init(settleNanoseconds: Int64 = 5_000_000_000, missingTimeoutNanoseconds: Int64 = 60_000_000_000) {
+            self.settleNanoseconds = max(0, settleNanoseconds)
+            self.missingTimeoutNanoseconds = max(settleNanoseconds, missingTimeoutNanoseconds)
+        }
+    }
+
+    /// Which of an origin's events (one epoch) have arrived.
+    struct Progress: Sendable {
+        var epoch: UInt32
+        /// Events 1...contiguous have all arrived.
+        var contiguous: UInt64 = 0
+        /// Lamport time of event `contiguous`.
+        var lastLamport: UInt64 = 0
+        /// Arrived events beyond the first gap: sequence → Lamport time.
+        var ahead: [UInt64: UInt64] = [:]
+    }
+
+    public let me: NodeID
+    public let epoch: UInt32
+    public let configuration: Configuration
+    /// The Lamport clock.
+    public private(set) var clock: UInt64 = 0
+    /// Events this node published in this epoch.
+    public private(set) var published: UInt64 = 0
+    private var vector: [NodeID: Heartbeat] = [:]
+    private var progress: [NodeID: Progress] = [:]
+    /// Received events not yet delivered, in order.
+    private var pending: [BusEvent] = []
+    /// Members whose bound delivery waits for (never including this node).
+    public private(set) var members: Set<NodeID> = []
+    /// Members of the configuration currently believed down: since when, and whether they left.
+    private var down: [NodeID: (since: Instant, left: Bool)] = [:]
+    /// The last delivered position; nothing at or before it is delivered again.
+    public private(set) var frontier: OrderKey?
+    /// Where this node stepped into the cluster's order (its first heartbeat vector); events up
+    /// to it are history here.
+    public private(set) var start: OrderKey?
+    /// True once this node took the cluster's Lamport times.
+    public var inStep: Bool { start != nil }
+    public private(set) var deliveredCount = 0
+    public private(set) var duplicates = 0
+    /// Events that arrived after delivery had passed their time.
+    public private(set) var late = 0
+    /// Events that predate this node's start in the cluster (not delivered here).
+    public private(set) var history = 0
+
+    public init(me: NodeID, epoch: UInt32, configuration: Configuration = Configuration()) {
+        self.me = me
+        self.epoch = epoch
+        self.configuration = configuration
+    }
+
+    /// This node's own heartbeat.
+    public var heartbeat: Heartbeat { Heartbeat(epoch: epoch, lamport: clock, published: published) }
+
+    /// Events received but not yet stable.
+    public var pendingCount: Int { pending.count }
+
+    /// The heartbeat vector to send: every entry known, this node's own up to date.
+    public var vectorEntries: [(NodeID, Heartbeat)] {
+        var entries = vector
+        entries[me] = heartbeat
+        return entries.map { ($0.key, $0.value) }
+    }
+
+    /// The Lamport time up to which everything is stable here.
+    public var stableTime: UInt64 {
+        var bound = clock
+        for member in members { bound = min(bound, self.bound(of: member)) }
+        return bound
+    }
+
+    /// The member holding delivery back the most, with its bound (nil when none does).
+    public var slowestMember: (NodeID, UInt64)? {
+        members.map { ($0, bound(of: $0)) }.min { $0.1 < $1.1 }
+    }
+
+    // MARK: Membership
+
+    /// Members known from the start (a warm-started simulation, a node adopting a member list).
+    public mutating func adopt<IDs: Sequence<NodeID>>(_ ids: IDs) {
+        for id in ids where id != me {
+            members.insert(id)
+            down[id] = nil
+        }
+    }
+
+    /// A member's state changed: active ones count; dead or left ones stop counting after
+    /// `settle` (see the type's description).
+    public mutating func memberChanged(_ id: NodeID, active: Bool, left: Bool, now: Instant) {
+        guard id != me else { return }
+        if active {
+            members.insert(id)
+            down[id] = nil
+        } else if members.contains(id), down[id] == nil || down[id]?.left != left {
+            down[id] = (down[id]?.since ?? now, left)
+        }
+    }
+
+    // MARK: Events
+
+    /// Stamps a new event from this node. The caller spreads it and hands it to `receive`.
+    public mutating func publish(
+        topic: String, payload: [UInt8], physical: Instant
+    ) throws(PublishError) -> BusEvent {
+        guard !topic.isEmpty else { throw .topicEmpty }
+        guard topic.utf8.count <= BusEvent.maximumTopicBytes else { throw .topicTooLong(bytes: topic.utf8.count) }
+        guard payload.count <= BusEvent.maximumPayloadBytes else { throw .payloadTooLarge(bytes: payload.count) }
+        // Alone, a node is its own cluster; with members it must first take their times.
+        guard inStep || members.isEmpty else { throw .notInStep }
+        clock += 1
+        published += 1
+        return BusEvent(
+            lamport: clock, origin: me, epoch: epoch, sequence: published, physical: physical.nanoseconds,
+            topic: topic, payload: payload)
+    }
+
+    /// An event arrived (or was published here). Returns the events that became deliverable, in order.
+    public mutating func receive(_ event: BusEvent) -> [BusEvent] {
+        clock = max(clock, event.lamport)
+        let origin = event.origin
+        var state = progress[origin] ?? Progress(epoch: event.epoch)
+        if event.epoch > state.epoch { state = Progress(epoch: event.epoch) }
+        guard event.epoch == state.epoch else {
+            late += 1
+            return []
+        }
+        guard event.sequence > state.contiguous, state.ahead[event.sequence] == nil else {
+            duplicates += 1
+            return []
+        }
+        state.ahead[event.sequence] = event.lamport
+        while let next = state.ahead.removeValue(forKey: state.contiguous + 1) {
+            state.contiguous += 1
+            state.lastLamport = next
+        }
+        progress[origin] = state
+        let seen = Heartbeat(epoch: event.epoch, lamport: event.lamport, published: event.sequence)
+        vector[origin] = vector[origin].map { $0.merged(with: seen) } ?? seen
+        if let frontier, event.key <= frontier {
+            late += 1
+            return []
+        }
+        insert(event)
+        return deliverStable()
+    }
+
+    /// Merges a heartbeat vector from a peer. Returns the events that became deliverable.
+    public mutating func merge(_ entries: [(NodeID, Heartbeat)]) -> [BusEvent] {
+        var fresh: [NodeID] = []
+        for (id, beat) in entries where id != me {
+            if vector[id] == nil { fresh.append(id) }
+            vector[id] = vector[id].map { $0.merged(with: beat) } ?? beat
+            clock = max(clock, beat.lamport)
+        }
+        if let start {
+            // A member first heard of now: what it published by the time this node stepped in is history.
+            for id in fresh where progress[id] == nil {
+                if let beat = vector[id], beat.lamport <= start.lamport { markHistory(id, upTo: beat) }
+            }
+        } else if !entries.isEmpty {
+            takeStep()
+        }
+        return deliverStable()
+    }
+
+    /// Drops down members whose time has come, then delivers what became stable.
+    public mutating func tick(now: Instant) -> [BusEvent] {
+        guard !down.isEmpty else { return deliverStable() }
+        let live = members.count - down.count + 1
+        let quorum = live * 2 > members.count + 1
+        for (id, state) in down {
+            let elapsed = now.nanoseconds &- state.since.nanoseconds
+            guard elapsed >= configuration.settleNanoseconds else { continue }
+            guard state.left || quorum else { continue }
+            if holdsEverything(of: id) || elapsed >= configuration.missingTimeoutNanoseconds {
+                members.remove(id)
+                down[id] = nil
+            }
+        }
+        return deliverStable()
+    }
+
+    // MARK: Internals
+
+    /// The first vector from the cluster: everything up to the newest time in it is history here;
+    /// this node delivers what comes after.
+    private mutating func takeStep() {
+        let point = OrderKey(lamport: clock, origin: NodeID(high: .max, low: .max))
+        start = point
+        for (id, beat) in vector { markHistory(id, upTo: beat) }
+        let before = pending.count
+        pending.removeAll { $0.key <= point }
+        history += before - pending.count
+        frontier = max(frontier ?? point, point)
+    }
+
+    /// Counts `id`'s events up to `beat` as held (they predate this node's start in the cluster).
+    private mutating func markHistory(_ id: NodeID, upTo beat: Heartbeat) {
+        var state = progress[id] ?? Progress(epoch: beat.epoch)
+        if beat.epoch > state.epoch { state = Progress(epoch: beat.epoch) }
+        guard beat.epoch == state.epoch, state.contiguous < beat.published else { return }
+        state.ahead = state.ahead.filter { $0.key > beat.published }
+        state.contiguous = beat.published
+        state.lastLamport = max(state.lastLamport, beat.lamport)
+        while let next = state.ahead.removeValue(forKey: state.contiguous + 1) {
+            state.contiguous += 1
+            state.lastLamport = next
+        }
+        progress[id] = state
+    }
+
+    private func holdsEverything(of id: NodeID) -> Bool {
+        guard let beat = vector[id] else { return true }
+        guard let state = progress[id], state.epoch == beat.epoch else { return beat.published == 0 }
+        return state.contiguous >= beat.published
+    }
+
+    /// Up to which Lamport time this node holds all of `id`'s events.
+    func bound(of id: NodeID) -> UInt64 {
+        guard let beat = vector[id] else { return 0 }
+        guard let state = progress[id], state.epoch == beat.epoch else {
+            return beat.published == 0 ? beat.lamport : 0
+        }
+        return state.contiguous >= beat.published ? max(beat.lamport, state.lastLamport) : state.lastLamport
+    }
+
+    private mutating func insert(_ event: BusEvent) {
+        // Events mostly arrive near the end of the order: search from the back.
+        var index = pending.endIndex
+        while index > pending.startIndex, event.key < pending[index - 1].key { index -= 1 }
+        pending.insert(event, at: index)
+    }
+
+    private mutating func deliverStable() -> [BusEvent] {
+        guard let first = pending.first else { return [] }
+        let stable = stableTime
+        guard first.lamport <= stable else { return [] }
+        let count = pending.prefix { $0.lamport <= stable }.count
+        let ready = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        if let last = ready.last { frontier = last.key }
+        deliveredCount += ready.count
+        return ready
+    }
+}
+
+extension FrameType {
+    /// Heartbeat vector push (and its pull answer).
+    public static let heartbeatVector: UInt8 = 0x62
+}
+
+/// The bus's anti-entropy message: the sender's heartbeat vector.
+public struct HeartbeatVector: Hashable, Sendable {
+    public var entries: [NodeID: EventOrder.Heartbeat]
+    public var isReply: Bool
+
+    public init(entries: [NodeID: EventOrder.Heartbeat], isReply: Bool) {
+        self.entries = entries
+        self.isReply = isReply
+    }
+
+    /// Bytes per entry: id (16), epoch (4), lamport (8), published (8).
+    static let entryLength = 36
+
+    public var frame: Frame {
+        var writer = ByteWriter()
+        writer.write(UInt8(isReply ? 1 : 0))
+        writer.write(UInt32(entries.count))
+        for (id, beat) in entries.sorted(by: { $0.key < $1.key }) {
+            writer.write(id.high)
+            writer.write(id.low)
+            writer.write(beat.epoch)
+            writer.write(beat.lamport)
+            writer.write(beat.published)
+        }
+        return Frame(type: FrameType.heartbeatVector, body: writer.finish())
+    }
+
+    public init?(frame: Frame) {
+        guard frame.type == FrameType.heartbeatVector else { return nil }
+        var reader = ByteReader(frame.body)
+        guard let flag = reader.readUInt8(), flag <= 1, let count = reader.readUInt32(),
+            Int(count) == reader.remaining / Self.entryLength, reader.remaining % Self.entryLength == 0
+        else { return nil }
+        var entries: [NodeID: EventOrder.Heartbeat] = [:]
+        entries.reserveCapacity(Int(count))
+        for _ in 0..<count {
+            guard let high = reader.readUInt64(), let low = reader.readUInt64(), let epoch = reader.readUInt32(),
+                let lamport = reader.readUInt64(), let published = reader.readUInt64()
+            else { return nil }
+            entries[NodeID(high: high, low: low)] = EventOrder.Heartbeat(
+                epoch: epoch, lamport: lamport, published: published)
+        }
+        self.init(entries: entries, isReply: flag == 1)
+    }
+}
