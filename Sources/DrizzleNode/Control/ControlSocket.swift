@@ -1,12 +1,51 @@
+public import DrizzleCore
 import Foundation
 public import Logging
 public import NIOCore
 import NIOPosix
 
-/// One request on the control socket: a prompt command line.
+/// One request on the control socket: a prompt command line, or a subscription that turns the
+/// connection into a stream of delivered events.
 public struct ControlRequest: Codable, Sendable {
-    public var command: String
+    public var command: String?
+    /// A topic, or `*` for every topic: the node answers once, then sends one `ControlEvent` line
+    /// per delivered event until the connection closes.
+    public var subscribe: String?
+
     public init(command: String) { self.command = command }
+    public init(subscribe topic: String) { self.subscribe = topic }
+}
+
+/// One delivered event on a subscribed control connection.
+public struct ControlEvent: Codable, Sendable, Equatable {
+    public var topic: String
+    public var lamport: UInt64
+    /// The publishing node's id (32 hex digits).
+    public var origin: String
+    public var epoch: UInt32
+    public var sequence: UInt64
+    /// The publisher's synchronised clock when it published, nanoseconds since 1970.
+    public var physical: Int64
+    /// The payload, base64.
+    public var payload: String
+    /// The payload as text when it is UTF-8.
+    public var text: String?
+
+    public init(_ event: BusEvent) {
+        topic = event.topic
+        lamport = event.lamport
+        origin = event.origin.description
+        epoch = event.epoch
+        sequence = event.sequence
+        physical = event.physical
+        payload = Data(event.payload).base64EncodedString()
+        text = String(validating: event.payload, as: UTF8.self)
+    }
+}
+
+/// A line on a subscribed connection.
+public struct ControlStreamLine: Codable, Sendable {
+    public var event: ControlEvent
 }
 
 /// The answer: the lines the command printed, or the one-line error.
@@ -58,7 +97,8 @@ public final class ControlSocket: Sendable {
     /// Listens at `path` (its folder is created 0700, the socket made 0600), answering with `handler`.
     public static func listen(
         at path: String, group: any EventLoopGroup, logger: Logger,
-        handler: @escaping @Sendable (String) async -> ControlResponse
+        handler: @escaping @Sendable (String) async -> ControlResponse,
+        events: @escaping @Sendable () async -> AsyncStream<BusEvent>? = { nil }
     ) async throws -> ControlSocket {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
@@ -69,7 +109,7 @@ public final class ControlSocket: Sendable {
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
                     try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 65_536)))
-                    try child.pipeline.syncOperations.addHandler(ControlHandler(handler: handler))
+                    try child.pipeline.syncOperations.addHandler(ControlHandler(handler: handler, events: events))
                 }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
@@ -86,6 +126,38 @@ public final class ControlSocket: Sendable {
     public func close() async {
         try? await channel.close()
         unlink(path)
+    }
+
+    /// Subscribes to `topic` (`*`: all) on the socket at `path` and hands each delivered event to
+    /// `body` until it returns false or the node closes the connection.
+    public static func follow(
+        _ topic: String, at path: String, group: any EventLoopGroup, _ body: (ControlEvent) async -> Bool
+    ) async throws {
+        let client = try await ClientBootstrap(group: group)
+            .connectTimeout(.seconds(2))
+            .connect(unixDomainSocketPath: path) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 1 << 22)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        try await client.executeThenClose { inbound, outbound in
+            var request = try JSONEncoder().encode(ControlRequest(subscribe: topic))
+            request.append(UInt8(ascii: "\n"))
+            try await outbound.write(ByteBuffer(bytes: request))
+            var answered = false
+            for try await line in inbound {
+                let bytes = Data(line.readableBytesView)
+                if !answered {
+                    answered = true
+                    let response = try JSONDecoder().decode(ControlResponse.self, from: bytes)
+                    guard response.ok else { throw ControlFailure(message: response.error ?? "subscription refused") }
+                    continue
+                }
+                let streamed = try JSONDecoder().decode(ControlStreamLine.self, from: bytes)
+                guard await body(streamed.event) else { return }
+            }
+        }
     }
 
     /// Sends one command to the socket at `path` and returns the response (a client, for `LL` and `attach`).
@@ -110,31 +182,69 @@ public final class ControlSocket: Sendable {
     }
 }
 
-/// Answers request lines in order on one connection.
+/// A subscription the node refused, or a stream that broke off.
+public struct ControlFailure: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+}
+
+/// Answers request lines in order on one connection; a subscription streams events instead.
 final class ControlHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     let handler: @Sendable (String) async -> ControlResponse
+    let events: @Sendable () async -> AsyncStream<BusEvent>?
 
-    init(handler: @escaping @Sendable (String) async -> ControlResponse) { self.handler = handler }
+    init(
+        handler: @escaping @Sendable (String) async -> ControlResponse,
+        events: @escaping @Sendable () async -> AsyncStream<BusEvent>?
+    ) {
+        self.handler = handler
+        self.events = events
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let line = unwrapInboundIn(data)
         let channel = context.channel
         let handler = self.handler
+        let events = self.events
         let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.readableBytesView))
         Task {
-            let response: ControlResponse
-            if let request {
-                response = await handler(request.command)
-            } else {
-                response = ControlResponse(ok: false, error: #"not a request: send one JSON object per line, {"command":"SZ"}"#)
+            if let topic = request?.subscribe {
+                await Self.stream(topic, events: await events(), to: channel)
+                return
             }
-            var bytes = (try? JSONEncoder().encode(response)) ?? Data(#"{"ok":false,"lines":[],"done":false}"#.utf8)
-            bytes.append(UInt8(ascii: "\n"))
-            channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+            let response: ControlResponse
+            if let command = request?.command {
+                response = await handler(command)
+            } else {
+                response = ControlResponse(
+                    ok: false, error: #"not a request: send one JSON object per line, {"command":"SZ"} or {"subscribe":"*"}"#)
+            }
+            Self.write(response, to: channel)
         }
+    }
+
+    private static func write(_ value: some Encodable, to channel: any Channel) {
+        var bytes = (try? JSONEncoder().encode(value)) ?? Data(#"{"ok":false,"lines":[],"done":false}"#.utf8)
+        bytes.append(UInt8(ascii: "\n"))
+        channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
+    }
+
+    /// Acknowledges the subscription, then writes each delivered event of `topic` until the
+    /// connection closes.
+    private static func stream(_ topic: String, events: AsyncStream<BusEvent>?, to channel: any Channel) async {
+        guard let events else {
+            write(ControlResponse(ok: false, error: "no node here publishes events"), to: channel)
+            return
+        }
+        write(ControlResponse(ok: true, lines: ["subscribed to \(topic)"]), to: channel)
+        for await event in events where topic == "*" || event.topic == topic {
+            guard channel.isActive else { return }
+            write(ControlStreamLine(event: ControlEvent(event)), to: channel)
+        }
+        channel.close(promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

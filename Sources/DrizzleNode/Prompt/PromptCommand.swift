@@ -19,6 +19,16 @@ public enum PromptCommand: Equatable, Sendable {
     case write(Scope, file: String?, pieceSize: Int?)
     case read(Scope, key: String?)
     case delete(Scope, key: String?)
+    /// `PUB <topic> <payload>`: the payload is the rest of the line, spaces kept.
+    case publish(topic: String, payload: String)
+    /// `SUB [topic|*]`: follow a topic (no argument: list the subscriptions).
+    case subscribe(String?)
+    /// `UNSUB <topic|*>`.
+    case unsubscribe(String)
+    /// `EV [count]`: the latest delivered events.
+    case events(count: Int?)
+    /// `CK`: this node's clock estimate.
+    case clock
     case exit
 
     /// Why a line is not a command; the description is the one-line hint the prompt prints.
@@ -53,6 +63,11 @@ public enum PromptCommand: Equatable, Sendable {
         ("W[L|N] [file] [piece_size]", "Write a file as pieces + manifest to this node's store (L) or the ring (N); prints the key"),
         ("R[L|N] [key]", "Read a file by its manifest key, every hash checked, into <data.dir>/read/"),
         ("D[L|N] [key]", "Delete a file's manifest and pieces from this node's store (L) or every replica (N)"),
+        ("PUB <topic> <payload>", "Publish an event on the bus: delivered once, in one total order, on every node"),
+        ("SUB [topic|*]", "Subscribe: print delivered events of a topic as they arrive (no topic: list)"),
+        ("UNSUB <topic|*>", "Unsubscribe from a topic"),
+        ("EV [count]", "Events: the latest delivered events (of subscribed topics, if any), with Lamport time and origin"),
+        ("CK", "Clock: this node's estimated offset and drift, and the largest skew it sees in the cluster"),
         ("X", "Exit: stop every node this prompt started"),
     ]
 
@@ -76,6 +91,25 @@ public enum PromptCommand: Equatable, Sendable {
         case "RI": self = .routingInfo
         case "MB": self = .members
         case "X", "EXIT", "QUIT": self = .exit
+        case "CK": self = .clock
+        case "PUB":
+            let usage = "PUB <topic> <payload> (the payload is the rest of the line)"
+            guard let topic = arguments.first else { throw .missingArgument("PUB", usage: usage) }
+            guard arguments.count > 1 else { throw .missingArgument("PUB", usage: usage) }
+            self = .publish(topic: topic, payload: Self.rest(of: line, after: 2))
+        case "SUB": self = .subscribe(arguments.first)
+        case "UNSUB":
+            guard let topic = arguments.first else { throw .missingArgument("UNSUB", usage: "UNSUB <topic|*>") }
+            self = .unsubscribe(topic)
+        case "EV":
+            var count: Int?
+            if let text = arguments.first {
+                guard let number = Int(text), number > 0 else {
+                    throw .badArgument("EV", usage: "EV [count], count a positive number")
+                }
+                count = number
+            }
+            self = .events(count: count)
         case "W", "WL", "WN":
             let scope: Scope = word == "WL" ? .local : .network
             var pieceSize: Int?
@@ -90,5 +124,15 @@ public enum PromptCommand: Equatable, Sendable {
         case "D", "DL", "DN": self = .delete(word == "DL" ? .local : .network, key: arguments.first)
         default: throw .unknown(first)
         }
+    }
+
+    /// The text of `line` after its first `words` whitespace-separated words, inner spaces kept.
+    static func rest(of line: String, after words: Int) -> String {
+        var remainder = Substring(line)
+        for _ in 0..<words {
+            remainder = remainder.drop { $0.isWhitespace }
+            remainder = remainder.drop { !$0.isWhitespace }
+        }
+        return String(remainder.drop { $0.isWhitespace }.reversed().drop { $0.isWhitespace }.reversed())
     }
 }

@@ -22,6 +22,11 @@ public actor PromptSession {
     private var control: ControlSocket?
     /// Shows a long write's or read's progress (the prompt sets it on a terminal).
     private var progress: DataProgress?
+    /// Topics `SUB` follows (`*`: all).
+    private var subscriptions: Set<String> = []
+    private var noticeSink: AsyncStream<String>.Continuation?
+    private var watcher: Task<Void, Never>?
+    private var handlerTask: Task<Void, Never>?
 
     public init(configuration: DrizzleConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -50,12 +55,19 @@ public actor PromptSession {
     /// Serves an already running node (an agent): its control socket answers prompt commands.
     public func adopt(_ node: NodeHost) async -> [String] {
         local = node
+        let events = await node.events()
+        watcher = Task { [weak self] in
+            for await event in events { await self?.notice(event) }
+        }
         let path = Self.controlPath(for: node.name, in: configuration)
         do {
-            control = try await ControlSocket.listen(at: path, group: group, logger: logger) { [weak self] line in
-                guard let self else { return ControlResponse(ok: false, error: "the node is stopping") }
-                return await self.answer(line)
-            }
+            control = try await ControlSocket.listen(
+                at: path, group: group, logger: logger,
+                handler: { [weak self] line in
+                    guard let self else { return ControlResponse(ok: false, error: "the node is stopping") }
+                    return await self.answer(line)
+                },
+                events: { [weak node] in await node?.events() })
             return ["control socket \(path) (drizzle attach \(path))"]
         } catch {
             return ["control socket \(path) could not be opened: \(error)"]
@@ -108,6 +120,21 @@ public actor PromptSession {
             return (await read(scope, key: key), false)
         case .delete(let scope, let key):
             return (await delete(scope, key: key), false)
+        case .publish(let topic, let payload):
+            return (await publish(topic: topic, payload: payload), false)
+        case .subscribe(let topic):
+            guard let topic else {
+                return ([subscriptions.isEmpty ? "no subscriptions (SUB <topic> or SUB * follows events)" : "subscribed to " + subscriptions.sorted().joined(separator: ", ")], false)
+            }
+            subscriptions.insert(topic)
+            return (["subscribed to \(topic): its events print as they are delivered (EV shows the latest)"], false)
+        case .unsubscribe(let topic):
+            let removed = subscriptions.remove(topic) != nil
+            return ([removed ? "unsubscribed from \(topic)" : "not subscribed to \(topic) (SUB lists subscriptions)"], false)
+        case .events(let count):
+            return (await recentEvents(count ?? 20), false)
+        case .clock:
+            return (await clockReport(), false)
         case .exit:
             let count = cluster.count + (local == nil ? 0 : 1)
             await stopAll()
@@ -117,6 +144,10 @@ public actor PromptSession {
 
     /// Stops every node this session started, gracefully.
     public func stopAll() async {
+        handlerTask?.cancel()
+        watcher?.cancel()
+        watcher = nil
+        noticeSink?.finish()
         await control?.close()
         control = nil
         for node in cluster { await node.shutdown() }
@@ -124,6 +155,92 @@ public actor PromptSession {
         if let local { await local.shutdown() }
         local = nil
         try? await group.shutdownGracefully()
+    }
+
+    // MARK: Bus and clock
+
+    /// Runs `program` for every event the local node delivers (`--event-handler`, see `EventHandler`).
+    public func runEventHandler(_ program: String) async -> [String] {
+        guard let local else { return ["no local node for the event handler"] }
+        let events = await local.events()
+        let handler = EventHandler(program: program, node: local.name)
+        let logger = self.logger
+        handlerTask = Task { await handler.serve(events, logger: logger) }
+        return ["event handler for \(local.name): /bin/sh -c \(program)"]
+    }
+
+    /// Lines announcing delivered events of subscribed topics, as they are delivered (the
+    /// prompt prints them live).
+    public func notices() -> AsyncStream<String> {
+        let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        noticeSink?.finish()
+        noticeSink = continuation
+        return stream
+    }
+
+    private func notice(_ event: BusEvent) {
+        guard subscriptions.contains("*") || subscriptions.contains(event.topic) else { return }
+        noticeSink?.yield(describe(event))
+    }
+
+    /// One event as the prompt shows it.
+    func describe(_ event: BusEvent) -> String {
+        let text = String(validating: event.payload, as: UTF8.self) ?? "<\(event.payload.count) bytes>"
+        return "event \(event.topic) lamport \(event.lamport) from \(originName(event.origin)) #\(event.sequence): \(text)"
+    }
+
+    private func originName(_ id: NodeID) -> String {
+        if let local, local.id == id { return local.name }
+        if let node = cluster.first(where: { $0.id == id }) { return node.name }
+        return String(id.description.prefix(8))
+    }
+
+    private func publish(topic: String, payload: String) async -> [String] {
+        guard let local else { return ["no local node"] }
+        do {
+            let event = try await local.publish(topic: topic, payload: Array(payload.utf8))
+            return ["published \(topic) at lamport \(event.lamport) (#\(event.sequence) from \(local.name)); it is delivered once stable everywhere"]
+        } catch {
+            return [error.description]
+        }
+    }
+
+    private func recentEvents(_ count: Int) async -> [String] {
+        guard let local else { return ["no local node"] }
+        let all = await local.recentEvents
+        let chosen = subscriptions.isEmpty || subscriptions.contains("*") ? all : all.filter { subscriptions.contains($0.topic) }
+        let bus = await local.bus
+        var lines = chosen.suffix(count).map(describe)
+        if lines.isEmpty { lines = ["no events delivered yet" + (subscriptions.isEmpty ? "" : " on subscribed topics")] }
+        lines.append("bus: lamport \(bus.clock), stable to \(bus.stableTime), \(bus.pendingCount) pending, \(bus.deliveredCount) delivered, \(bus.late) late, \(bus.duplicates) duplicates")
+        return lines
+    }
+
+    private func clockReport() async -> [String] {
+        guard let local else { return ["no local node"] }
+        let estimate = await local.clockEstimate
+        let synchronised = await local.synchronisedTime
+        let mode = configuration.clock.sync.rawValue
+        let reference = configuration.clock.reference.isEmpty ? "" : ", reference \(configuration.clock.reference)"
+        let stratum = estimate.stratum == 255 ? "" : ", stratum \(estimate.stratum)"
+        return [
+            "time      \(Self.clockText(synchronised)) synchronised (raw clock \(Self.milliseconds(estimate.correctionNanoseconds)) ms behind it)",
+            "offset    \(Self.milliseconds(estimate.offsetNanoseconds)) ms: the cluster's time minus this node's synchronised time",
+            "drift     \(Self.fixed(estimate.driftPPM, 1)) ppm: this node's raw clock against the cluster's",
+            "skew      \(Self.milliseconds(estimate.skewNanoseconds)) ms: the largest difference among this node and the \(estimate.peersSampled) members it sampled",
+            "sync      \(mode)\(reference)\(stratum); \(estimate.samples) samples in the window",
+        ]
+    }
+
+    private static func milliseconds(_ nanoseconds: Int64) -> String { String((Double(nanoseconds) / 1000).rounded() / 1000) }
+
+    private static func fixed(_ value: Double, _ digits: Int) -> String {
+        let scale = digits <= 0 ? 1 : (1...digits).reduce(1.0) { value, _ in value * 10 }
+        return String((value * scale).rounded() / scale)
+    }
+
+    private static func clockText(_ instant: Instant) -> String {
+        String(Double(instant.nanoseconds / 1_000_000) / 1000) + " s since 1970"
     }
 
     // MARK: Commands

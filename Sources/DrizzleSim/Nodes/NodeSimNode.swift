@@ -31,16 +31,23 @@ public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedN
     /// - Parameters:
     ///   - position: which identity of `directory` the node holds.
     ///   - index: its place in the simulator (its address); defaults to `position`.
+    ///   - clock: clock synchronisation settings (mode, reference, window).
+    ///   - events: the bus's settings; `vectorIntervalNanoseconds` how often it exchanges heartbeat
+    ///     vectors (the core's default: every gossip round).
     public init(
         position: Int, index: Int? = nil, directory: SimDirectory<Signer>, suite: Suite,
-        membership: MembershipConfiguration, epoch: UInt32 = 1, now: Instant
+        membership: MembershipConfiguration, epoch: UInt32 = 1,
+        clock: ClockSync.Configuration = ClockSync.Configuration(),
+        events: EventOrder.Configuration = EventOrder.Configuration(), vectorIntervalNanoseconds: Int64? = nil,
+        now: Instant
     ) {
         self.position = index ?? position
         var trust = TrustStore()
         try? trust.trust(directory.authority, suite: suite)
         core = NodeCore(
             signer: directory.signers[position], certificate: directory.certificates[position], trust: trust,
-            suite: suite, address: Self.address(of: index ?? position), epoch: epoch, membership: membership, now: now)
+            suite: suite, address: Self.address(of: index ?? position), epoch: epoch, membership: membership,
+            clock: clock, events: events, vectorIntervalNanoseconds: vectorIntervalNanoseconds, now: now)
     }
 
     /// Runs a command on the core and turns its effects into simulator sends.

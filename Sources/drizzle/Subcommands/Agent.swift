@@ -45,6 +45,9 @@ struct Agent: AsyncParsableCommand {
     @Option(name: .customLong("impair-loss"), help: "Test impairment: drop this fraction of outgoing datagrams.")
     var impairLoss = 0.0
 
+    @Option(name: .customLong("event-handler"), help: "Run this shell command for every delivered event (payload on stdin, DRIZZLE_EVENT_* in the environment).")
+    var eventHandler: String?
+
     @Argument(parsing: .allUnrecognized, help: "Setting flags, e.g. --membership-probe-interval-ms 500.")
     var settings: [String] = []
 
@@ -93,7 +96,9 @@ struct Agent: AsyncParsableCommand {
             }
         }
         let session = PromptSession(configuration: loaded, logger: logger)
-        for line in await session.adopt(node) { FileHandle.standardError.write(Data("drizzle agent \(name): \(line)\n".utf8)) }
+        var started = await session.adopt(node)
+        if let eventHandler { started += await session.runEventHandler(eventHandler) }
+        for line in started { FileHandle.standardError.write(Data("drizzle agent \(name): \(line)\n".utf8)) }
         await waitForTermination()
         await session.stopAll()
         await metricsServer?.close()

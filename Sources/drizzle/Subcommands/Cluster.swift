@@ -19,6 +19,9 @@ struct Cluster: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel: String = "warning"
 
+    @Option(name: .customLong("event-handler"), help: "Run this shell command for every delivered event (payload on stdin, DRIZZLE_EVENT_* in the environment).")
+    var eventHandler: String?
+
     func run() async throws {
         var loaded = try loadConfiguration(file: config, flags: [])
         if let nodes {
@@ -27,6 +30,7 @@ struct Cluster: AsyncParsableCommand {
         }
         try bootstrapLogging(logLevel)
         let session = try await startSession(loaded, label: "drizzle.cluster")
+        if let eventHandler { for line in await session.runEventHandler(eventHandler) { print(line) } }
         for line in await session.run(.multiMode).lines { print(line) }
         print("running; Ctrl-C stops every node (drizzle attach to inspect one)")
         await waitForTermination()

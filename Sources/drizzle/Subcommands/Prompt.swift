@@ -17,10 +17,17 @@ struct Prompt: AsyncParsableCommand {
     @Flag(help: "Start multi mode (MM: net_size nodes on loopback) before the first prompt.")
     var multi = false
 
+    @Option(name: .customLong("event-handler"), help: "Run this shell command for every delivered event (payload on stdin, DRIZZLE_EVENT_* in the environment).")
+    var eventHandler: String?
+
     func run() async throws {
         let configuration = try loadConfiguration(file: config, flags: [])
         try bootstrapLogging(logLevel)
         let session = try await startSession(configuration, label: "drizzle")
+        if let eventHandler { for line in await session.runEventHandler(eventHandler) { say(line) } }
+        let notices = await session.notices()
+        let printer = Task { for await line in notices { say(line) } }
+        defer { printer.cancel() }
         let progress = ByteProgress()
         if progress.isVisible { await session.showProgress { done, total in progress.update(done, of: total) } }
         if multi {

@@ -1,0 +1,104 @@
+import DrizzleCore
+import DrizzleNode
+import Foundation
+import Logging
+import NIOPosix
+import Testing
+
+/// Collects every event a node delivers, in order.
+actor DeliveryLog {
+    private(set) var keys: [OrderKey] = []
+    private(set) var physical: [Int64] = []
+
+    func append(_ event: BusEvent) {
+        keys.append(event.key)
+        physical.append(event.physical)
+    }
+
+    var count: Int { keys.count }
+}
+
+@Suite("Message bus on loopback sockets", .serialized)
+struct EventBusTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// Three nodes whose clocks are seconds apart (one 4 s ahead, one 3 s behind, drifting),
+    /// all publishing concurrently.
+    @Test("three nodes with clocks seconds apart publish 1,000 events concurrently; all deliver the same sequence")
+    func concurrentPublishersAgree() async throws {
+        let names = ["b1", "b2", "b3"]
+        try await withCluster(names) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+            let clocks = [
+                ClockModel(offsetNanoseconds: 4_000_000_000, driftPPM: 200),
+                ClockModel(offsetNanoseconds: -3_000_000_000, driftPPM: -150), ClockModel(),
+            ]
+            var hosts: [NodeHost] = []
+            for (index, name) in names.enumerated() {
+                var options = NodeOptions(
+                    name: name, seeds: hosts.first.map { [$0.address] } ?? [], keysDirectory: keys,
+                    dataDirectory: keys + "/data", membership: fastMembership())
+                options.clock = clocks[index]
+                // No synchronisation: the clocks stay seconds apart for the whole test.
+                options.clockSync = ClockSync.Configuration(mode: .off)
+                hosts.append(try await NodeHost.start(options, group: group, logger: logger))
+            }
+            let logs = names.map { _ in DeliveryLog() }
+            var followers: [Task<Void, Never>] = []
+            for (host, log) in zip(hosts, logs) {
+                let events = await host.events()
+                followers.append(Task { for await event in events { await log.append(event) } })
+            }
+            let ready = await eventually(15) {
+                for host in hosts {
+                    let size = await host.viewSize
+                    let inStep = await host.bus.inStep
+                    if size != 3 || !inStep { return false }
+                }
+                return true
+            }
+            #expect(ready, "the nodes did not join and exchange Lamport times")
+
+            // Each node publishes its share as fast as it can, all at once.
+            let perNode = [334, 333, 333]
+            await withTaskGroup(of: Void.self) { publishers in
+                for (host, count) in zip(hosts, perNode) {
+                    publishers.addTask {
+                        for index in 0..<count {
+                            _ = try? await host.publish(topic: "load", payload: Array("\(host.name) \(index)".utf8))
+                            if index % 25 == 0 { try? await Task.sleep(for: .milliseconds(5)) }
+                        }
+                    }
+                }
+            }
+            let delivered = await eventually(30) {
+                for log in logs where await log.count < 1000 { return false }
+                return true
+            }
+            let sequences = await logs.asyncMap { await $0.keys }
+            #expect(delivered, "deliveries: \(sequences.map(\.count))")
+            #expect(sequences.allSatisfy { $0.count == 1000 }, "every event once: \(sequences.map(\.count))")
+            #expect(sequences[1] == sequences[0] && sequences[2] == sequences[0], "one total order everywhere")
+            #expect(sequences[0] == sequences[0].sorted(), "delivered in (Lamport, origin) order")
+            #expect(Set(sequences[0]).count == 1000)
+            // The publishers' clocks disagree by seconds: ordering by physical time would not be this order.
+            let physical = await logs[0].physical
+            #expect(physical != physical.sorted(), "physical timestamps should disagree with the total order here")
+            for host in hosts {
+                let bus = await host.bus
+                #expect(bus.late == 0 && bus.pendingCount == 0)
+            }
+            for follower in followers { follower.cancel() }
+            for host in hosts { await host.shutdown() }
+            try await group.shutdownGracefully()
+        }
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
+        var result: [T] = []
+        for element in self { result.append(await transform(element)) }
+        return result
+    }
+}
