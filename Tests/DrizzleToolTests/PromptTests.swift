@@ -182,9 +182,9 @@ struct BackgroundPrompt {
     let process = Process()
     let pipe = Pipe()
 
-    init(in folder: URL, commands: String) throws {
+    init(in folder: URL, commands: String, arguments: [String] = []) throws {
         process.executableURL = try builtExecutable("drizzle")
-        process.arguments = ["--config", "drizzle.yaml"]
+        process.arguments = ["--config", "drizzle.yaml"] + arguments
         process.currentDirectoryURL = folder
         process.standardInput = pipe
         process.standardOutput = FileHandle.nullDevice
