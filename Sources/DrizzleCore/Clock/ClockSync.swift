@@ -45,18 +45,34 @@ public struct ClockEstimate: Hashable, Sendable {
 
 /// Clock synchronisation for one node, sans-IO.
 ///
-/// NTP-style exchanges ride on SWIM's probes: the prober stamps t1 on its ping, the target stamps
-/// t2 (arrival) and t3 (answer) on its ack, the prober reads t4 on arrival. Each exchange gives an
-/// offset θ = ((t2 − t1) + (t3 − t4)) / 2 and a delay δ = (t4 − t1) − (t3 − t2). The node keeps the
-/// last `window` samples, uses the half with the lowest delay (their path asymmetry is smallest),
-/// fits a line through "peer time minus my raw time" against my raw time (the slope is my drift
-/// against the cluster, the intercept its offset), and corrects by slewing: the synchronised clock
-/// is raw time plus a correction whose rate is the drift estimate plus a bounded slew toward the
-/// offset. It never steps, so the synchronised clock never runs backwards.
+/// NTP-style exchanges ride on SWIM's probes: the prober sends t1 on its ping, the target stamps
+/// t2 (arrival) and t3 (answer) with its synchronised clock on its ack, and the prober reads its
+/// raw clock at t4. Each exchange gives an offset θ = ((t2 − t1) + (t3 − t4)) / 2 and a delay
+/// δ = (t4 − t1) − (t3 − t2), both taken against this node's *raw* clock (it remembers its raw
+/// reading at t1), so a sample never depends on this node's own corrections. θ is wrong by half
+/// the difference between the two one-way delays, at most δ/2, so samples with a short delay are
+/// the good ones.
 ///
-/// `average` pulls every node halfway toward the members it samples, so the cluster converges on
-/// a common time near the average of its clocks; `reference` follows the member with the lowest
-/// stratum (the reference is stratum 0, its direct samplers 1, and so on, as in NTP).
+/// The node keeps the last `window` samples, "peer's synchronised time minus my raw time" at the
+/// exchange's midpoint, and uses the half with the lowest delay. Through them it fits a line
+/// against its raw time: the slope is its raw clock's rate error against the cluster (its drift),
+/// the line's value now is the correction that would put it on the cluster's time. Samples that
+/// do not fit (further than `consistencyNanoseconds` from the line: taken while the cluster was
+/// still converging, or from a peer far off) are dropped from the fit, the worst first, as long
+/// as more than half remain; a window that still does not fit gives no drift, and the offset is
+/// then the mean of the newest quarter of the samples, projected to now with the drift believed
+/// so far. The drift is believed once the fitted samples span `minimumDriftSpanNanoseconds`.
+///
+/// Every `updateIntervalNanoseconds` the correction is recomputed and applied by slewing: the
+/// synchronised clock is the raw time plus a correction whose rate is the drift estimate plus a
+/// slew that removes `gain` × the offset within one update interval (at most `maximumSlew`). It
+/// never steps, so the synchronised clock never runs backwards.
+///
+/// `average` pulls every node `gain` (½) of the way toward the members it samples each update,
+/// so the cluster converges on a common time near the average of its clocks (gossip averaging);
+/// `reference` follows one member: the reference is stratum 0, a node is one more than the lowest
+/// stratum among its samples (as in NTP), takes its offset from the lowest-stratum samples only and
+/// its drift from every sample of a node that follows the reference (stratum below 255).
 public struct ClockSync: Sendable {
     public enum Mode: String, Hashable, Sendable, CaseIterable {
         /// Estimate, but never correct.
@@ -71,7 +87,7 @@ public struct ClockSync: Sendable {
         public var mode: Mode
         /// This node is the reference in `reference` mode.
         public var isReference: Bool
-        /// Samples kept.
+        /// Samples kept (one arrives per probe, about one a second).
         public var window: Int
         /// How often the correction is recomputed.
         public var updateIntervalNanoseconds: Int64
@@ -85,12 +101,14 @@ public struct ClockSync: Sendable {
         public var maximumDrift: Double
         /// Samples older than this are dropped.
         public var sampleLifetimeNanoseconds: Int64
+        /// A sample further than this from the fitted line is left out of the fit.
+        public var consistencyNanoseconds: Int64
 
         public init(
-            mode: Mode = .average, isReference: Bool = false, window: Int = 16,
+            mode: Mode = .average, isReference: Bool = false, window: Int = 64,
             updateIntervalNanoseconds: Int64 = 1_000_000_000, maximumSlew: Double = 0.1, gain: Double? = nil,
-            minimumDriftSpanNanoseconds: Int64 = 8_000_000_000, maximumDrift: Double = 5e-4,
-            sampleLifetimeNanoseconds: Int64 = 120_000_000_000
+            minimumDriftSpanNanoseconds: Int64 = 16_000_000_000, maximumDrift: Double = 5e-4,
+            sampleLifetimeNanoseconds: Int64 = 300_000_000_000, consistencyNanoseconds: Int64 = 2_000_000
         ) {
             self.mode = mode
             self.isReference = isReference
@@ -101,18 +119,27 @@ public struct ClockSync: Sendable {
             self.minimumDriftSpanNanoseconds = max(1, minimumDriftSpanNanoseconds)
             self.maximumDrift = min(0.01, max(0, maximumDrift))
             self.sampleLifetimeNanoseconds = max(1, sampleLifetimeNanoseconds)
+            self.consistencyNanoseconds = max(1, consistencyNanoseconds)
         }
     }
 
     /// One exchange's result, kept in the window.
     struct Sample: Sendable {
         var peer: NodeID
-        /// Raw time at t4.
+        /// Raw time at the exchange's midpoint, (t1 + t4) / 2.
         var raw: Int64
-        /// Peer's synchronised time minus this node's raw time at t4.
+        /// Peer's synchronised time minus this node's raw time, at `raw`.
         var peerMinusRaw: Double
         var delay: Int64
         var stratum: UInt8
+    }
+
+    /// What one update concluded.
+    struct Fit {
+        /// Target correction minus the correction now.
+        var offset: Double
+        /// Slope of peer-minus-raw against raw time, when the samples fit a line long enough.
+        var drift: Double?
     }
 
     public let configuration: Configuration
@@ -179,25 +206,28 @@ public struct ClockSync: Sendable {
         return .answer(t1: t1, t2: now, t3: now, stratum: stratum)
     }
 
-    /// Takes a peer's answer (t4 is now) into the window.
+    /// Takes a peer's answer (t4 is now) into the window. Answers to no outstanding probe, with a
+    /// negative or implausible (10 s or more) delay, or with t3 before t2 are refused.
     public mutating func receive(_ answer: ClockMessage, from peer: NodeID, at raw: Instant) {
         guard case .answer(let t1, let t2, let t3, let peerStratum) = answer else { return }
-        guard outstanding.removeValue(forKey: t1) != nil else {
+        guard let sent = outstanding.removeValue(forKey: t1) else {
             rejected += 1
             return
         }
-        let t4 = time(at: raw).nanoseconds
-        let delay = (t4 &- t1) &- (t3 &- t2)
+        let arrived = raw.nanoseconds
+        let delay = (arrived &- sent) &- (t3 &- t2)
         guard delay >= 0, delay < 10_000_000_000, t3 >= t2 else {
             rejected += 1
             return
         }
         exchanges += 1
-        let offset = (Double(t2 &- t1) + Double(t3 &- t4)) / 2
-        let sample = Sample(
-            peer: peer, raw: raw.nanoseconds, peerMinusRaw: offset + correction(at: raw.nanoseconds), delay: delay,
-            stratum: peerStratum)
-        samples.append(sample)
+        // Against the raw clock: θ = ((t2 − t1) + (t3 − t4)) / 2 is the peer's time minus mine at
+        // the midpoint of the exchange.
+        let offset = (Double(t2 &- sent) + Double(t3 &- arrived)) / 2
+        samples.append(
+            Sample(
+                peer: peer, raw: sent &+ (arrived &- sent) / 2, peerMinusRaw: offset, delay: delay,
+                stratum: peerStratum))
         if samples.count > configuration.window { samples.removeFirst(samples.count - configuration.window) }
     }
 
@@ -226,13 +256,12 @@ public struct ClockSync: Sendable {
         slewEnd = now &+ configuration.updateIntervalNanoseconds
     }
 
-    /// The samples the estimate uses: the lowest-delay half, and in reference mode only those from
-    /// the lowest stratum seen.
+    /// The samples the estimate uses: the lowest-delay half of those in the window, in reference
+    /// mode of those from members that follow the reference.
     private func usable() -> [Sample] {
         var chosen = samples
         if configuration.mode == .reference {
-            let best = chosen.map(\.stratum).min() ?? 255
-            chosen = best < 255 ? chosen.filter { $0.stratum == best } : []
+            chosen = chosen.filter { $0.stratum < 255 }
         }
         guard chosen.count > 2 else { return chosen }
         let delays = chosen.map(\.delay).sorted()
@@ -240,35 +269,81 @@ public struct ClockSync: Sendable {
         return chosen.filter { $0.delay <= median }
     }
 
-    /// Offset (target minus synchronised time, now) and, once samples span long enough, drift
-    /// (the slope of peer-minus-raw against raw time).
-    private func fit(at now: Int64) -> (offset: Double, drift: Double?)? {
+    /// Offset (target minus the correction now) and, once samples fit a line over a long enough
+    /// span, drift (the slope of peer-minus-raw against raw time).
+    func fit(at now: Int64) -> Fit? {
         let chosen = usable()
         guard !chosen.isEmpty else { return nil }
-        let xs = chosen.map { Double($0.raw &- now) }
-        let ys = chosen.map(\.peerMinusRaw)
-        let count = Double(chosen.count)
-        let meanX = xs.reduce(0, +) / count
-        let meanY = ys.reduce(0, +) / count
+        var points = chosen
+        var drift: Double?
+        var consistent = false
+        while points.count >= 4 {
+            let line = Self.line(through: points, at: now)
+            if line.worstResidual <= Double(configuration.consistencyNanoseconds) {
+                consistent = true
+                if line.span >= Double(configuration.minimumDriftSpanNanoseconds), let slope = line.slope {
+                    drift = min(configuration.maximumDrift, max(-configuration.maximumDrift, slope))
+                }
+                break
+            }
+            // Leave out the sample furthest from the line.
+            points.remove(at: line.worstIndex)
+        }
+        var basis: [Sample]
+        if configuration.mode == .reference {
+            // The offset comes from the lowest stratum only.
+            let best = chosen.map(\.stratum).min() ?? 255
+            basis = (consistent ? points : chosen).filter { $0.stratum == best }
+            if basis.isEmpty { basis = chosen.filter { $0.stratum == best } }
+        } else if consistent {
+            basis = points
+        } else {
+            // Still converging: the newest quarter.
+            basis = Array(chosen.sorted { $0.raw < $1.raw }.suffix(4))
+        }
+        let slope = drift ?? frequency
+        var sum = 0.0
+        for sample in basis { sum += sample.peerMinusRaw + slope * Double(now &- sample.raw) }
+        let target = sum / Double(basis.count)
+        return Fit(offset: target - correction(at: now), drift: drift)
+    }
+
+    /// Least-squares line through `points` (peer-minus-raw against raw time, relative to `now`).
+    private static func line(
+        through points: [Sample], at now: Int64
+    ) -> (slope: Double?, span: Double, worstResidual: Double, worstIndex: Int) {
+        let count = Double(points.count)
+        var meanX = 0.0
+        var meanY = 0.0
+        var low = Double.infinity
+        var high = -Double.infinity
+        for point in points {
+            let x = Double(point.raw &- now)
+            meanX += x
+            meanY += point.peerMinusRaw
+            low = min(low, x)
+            high = max(high, x)
+        }
+        meanX /= count
+        meanY /= count
         var sxx = 0.0
         var sxy = 0.0
-        for (x, y) in zip(xs, ys) {
-            sxx += (x - meanX) * (x - meanX)
-            sxy += (x - meanX) * (y - meanY)
+        for point in points {
+            let dx = Double(point.raw &- now) - meanX
+            sxx += dx * dx
+            sxy += dx * (point.peerMinusRaw - meanY)
         }
-        let span = (xs.max() ?? 0) - (xs.min() ?? 0)
-        var drift: Double?
-        if chosen.count >= 4, span >= Double(configuration.minimumDriftSpanNanoseconds), sxx > 0 {
-            let slope = sxy / sxx
-            // Trust the slope only when the points lie close to the line (not while clocks still
-            // differ by far more than the drift could explain).
-            let residual = zip(xs, ys).map { x, y in abs(y - meanY - slope * (x - meanX)) }.max() ?? 0
-            if residual < 5_000_000 { drift = min(configuration.maximumDrift, max(-configuration.maximumDrift, slope)) }
+        let slope = sxx > 0 ? sxy / sxx : nil
+        var worst = 0.0
+        var worstIndex = 0
+        for (index, point) in points.enumerated() {
+            let residual = abs(point.peerMinusRaw - meanY - (slope ?? 0) * (Double(point.raw &- now) - meanX))
+            if residual > worst {
+                worst = residual
+                worstIndex = index
+            }
         }
-        // Project each sample to now with the drift believed so far, then average.
-        let slope = drift ?? frequency
-        let target = meanY - slope * meanX
-        return (target - correction(at: now), drift)
+        return (slope, high - low, worst, worstIndex)
     }
 
     // MARK: Reporting

@@ -81,6 +81,9 @@ public struct EventOrder: Sendable {
     public private(set) var members: Set<NodeID> = []
     /// Members of the configuration currently believed down: since when, and whether they left.
     private var down: [NodeID: (since: Instant, left: Bool)] = [:]
+    /// Members dropped from the configuration, with their heartbeat then: their later events in
+    /// that epoch come too late to be placed and are never delivered.
+    private var removed: [NodeID: Heartbeat] = [:]
     /// The last delivered position; nothing at or before it is delivered again.
     public private(set) var frontier: OrderKey?
     /// Where this node stepped into the cluster's order (its first heartbeat vector); events up
@@ -143,6 +146,7 @@ public struct EventOrder: Sendable {
         if active {
             members.insert(id)
             down[id] = nil
+            removed[id] = nil
         } else if members.contains(id), down[id] == nil || down[id]?.left != left {
             down[id] = (down[id]?.since ?? now, left)
         }
@@ -186,6 +190,11 @@ public struct EventOrder: Sendable {
             state.lastLamport = next
         }
         progress[origin] = state
+        if let cut = removed[origin], event.epoch <= cut.epoch, event.sequence > cut.published || event.epoch < cut.epoch {
+            // Published by a member this node had already dropped: too late to place.
+            late += 1
+            return []
+        }
         let seen = Heartbeat(epoch: event.epoch, lamport: event.lamport, published: event.sequence)
         vector[origin] = vector[origin].map { $0.merged(with: seen) } ?? seen
         if let frontier, event.key <= frontier {
@@ -227,6 +236,7 @@ public struct EventOrder: Sendable {
             if holdsEverything(of: id) || elapsed >= configuration.missingTimeoutNanoseconds {
                 members.remove(id)
                 down[id] = nil
+                removed[id] = vector[id] ?? Heartbeat(epoch: 0, lamport: 0, published: 0)
             }
         }
         return deliverStable()

@@ -1,0 +1,193 @@
+import DrizzleCore
+import Testing
+
+/// A few order instances that exchange events and vectors by hand, so each rule can be seen alone.
+private struct Bus {
+    static let ids = (1...5).map { NodeID(high: 0, low: UInt64($0)) }
+    var nodes: [EventOrder]
+
+    init(count: Int, settle: Int64 = 5_000_000_000) {
+        let members = Array(Self.ids.prefix(count))
+        nodes = members.map { id in
+            var order = EventOrder(me: id, epoch: 1, configuration: .init(settleNanoseconds: settle))
+            order.adopt(members)
+            return order
+        }
+    }
+
+    /// Node `from` sends its vector to node `to`; returns what `to` delivers.
+    mutating func vector(from: Int, to: Int) -> [BusEvent] {
+        nodes[to].merge(nodes[from].vectorEntries)
+    }
+
+    /// Everyone sends its vector to everyone; returns what each delivers.
+    mutating func exchangeAll() -> [[BusEvent]] {
+        var delivered = nodes.map { _ in [BusEvent]() }
+        for from in nodes.indices {
+            for to in nodes.indices where to != from { delivered[to] += vector(from: from, to: to) }
+        }
+        return delivered
+    }
+
+    mutating func publish(_ index: Int, _ text: String) throws -> BusEvent {
+        try nodes[index].publish(topic: "t", payload: Array(text.utf8), physical: Instant(nanoseconds: 0))
+    }
+}
+
+private let at = Instant(nanoseconds: 1_000_000_000_000)
+
+@Suite("Total order: Lamport delivery and its stability rule")
+struct EventOrderTests {
+    @Test("an event waits until every member has been heard past its time, then every node delivers the same order")
+    func stableDelivery() throws {
+        var bus = Bus(count: 3)
+        _ = bus.exchangeAll()
+        #expect(bus.nodes.allSatisfy { $0.inStep })
+        let a = try bus.publish(0, "a")
+        let b = try bus.publish(1, "b")
+        // The publisher holds its own event: the others have not been heard past its time.
+        #expect(bus.nodes[0].receive(a).isEmpty)
+        #expect(bus.nodes[1].receive(b).isEmpty)
+        // Events reach everyone, in different orders. Holding an event from every member at time
+        // 1 is itself proof that nothing earlier is missing: node 2 delivers both at once.
+        #expect(bus.nodes[2].receive(b).isEmpty)
+        #expect(bus.nodes[2].receive(a).map(\.key) == [a.key, b.key])
+        // Node 0 has both but has not heard node 2 past time 1: it waits for node 2's vector.
+        #expect(bus.nodes[0].receive(b).isEmpty)
+        #expect(bus.vector(from: 2, to: 0).map(\.key) == [a.key, b.key])
+        #expect(bus.nodes[1].receive(a).isEmpty)
+        #expect(bus.vector(from: 2, to: 1).map(\.key) == [a.key, b.key])
+        #expect(bus.nodes.allSatisfy { $0.pendingCount == 0 && $0.deliveredCount == 2 })
+        // Delivered once: a second copy is a duplicate.
+        #expect(bus.nodes[2].receive(a).isEmpty)
+        #expect(bus.nodes[2].duplicates == 1)
+    }
+
+    @Test("a gap in an origin's events holds back its later ones until the missing event arrives")
+    func gapHoldsDelivery() throws {
+        var bus = Bus(count: 2)
+        _ = bus.exchangeAll()
+        let first = try bus.publish(0, "1")
+        let second = try bus.publish(0, "2")
+        _ = bus.nodes[0].receive(first)
+        _ = bus.nodes[0].receive(second)
+        // Node 1 gets only the second event, and node 0's vector says it published two.
+        _ = bus.nodes[1].receive(second)
+        #expect(bus.vector(from: 0, to: 1).isEmpty, "the second event must wait for the first")
+        #expect(bus.nodes[1].stableTime < second.lamport)
+        let delivered = bus.nodes[1].receive(first)
+        #expect(delivered.map(\.sequence) == [1, 2])
+    }
+
+    @Test("a dead member counts until settle; then leaves the configuration only while a majority is in view")
+    func deadMembersAndQuorum() throws {
+        var bus = Bus(count: 4, settle: 1_000)
+        _ = bus.exchangeAll()
+        let event = try bus.publish(0, "x")
+        _ = bus.nodes[0].receive(event)
+        // Node 3 is dead to node 0 and never answers: delivery waits for it during settle.
+        bus.nodes[0].memberChanged(Bus.ids[3], active: false, left: false, now: at)
+        _ = bus.vector(from: 1, to: 0)
+        _ = bus.vector(from: 2, to: 0)
+        #expect(bus.nodes[0].tick(now: at).isEmpty, "still settling")
+        _ = bus.nodes[1].receive(event)
+        _ = bus.nodes[2].receive(event)
+        _ = bus.vector(from: 1, to: 0)
+        _ = bus.vector(from: 2, to: 0)
+        // 3 of 4 still in view: a majority, so node 3 goes and the event is delivered.
+        #expect(bus.nodes[0].tick(now: at.advanced(byNanoseconds: 2_000)).map(\.key) == [event.key])
+        #expect(!bus.nodes[0].members.contains(Bus.ids[3]))
+
+        // Half the configuration down (a 2/2 partition): no majority, so delivery waits.
+        var split = Bus(count: 4, settle: 1_000)
+        _ = split.exchangeAll()
+        let held = try split.publish(0, "y")
+        _ = split.nodes[0].receive(held)
+        _ = split.nodes[1].receive(held)
+        for dead in [2, 3] { split.nodes[0].memberChanged(Bus.ids[dead], active: false, left: false, now: at) }
+        _ = split.vector(from: 1, to: 0)
+        #expect(split.nodes[0].tick(now: at.advanced(byNanoseconds: 10_000_000_000)).isEmpty)
+        #expect(split.nodes[0].members.count == 3, "without a majority nobody is dropped")
+        // The partition heals: they are alive again, their vectors arrive, delivery resumes.
+        for back in [2, 3] { split.nodes[0].memberChanged(Bus.ids[back], active: true, left: false, now: at) }
+        _ = split.nodes[2].receive(held)
+        _ = split.nodes[3].receive(held)
+        _ = split.vector(from: 2, to: 0)
+        #expect(split.vector(from: 3, to: 0).map(\.key) == [held.key])
+    }
+
+    @Test("a member that left is dropped after settle without a majority; its later events count as late")
+    func leftMembersAndLateEvents() throws {
+        var bus = Bus(count: 2, settle: 1_000)
+        _ = bus.exchangeAll()
+        bus.nodes[0].memberChanged(Bus.ids[1], active: false, left: true, now: at)
+        _ = bus.nodes[0].tick(now: at.advanced(byNanoseconds: 2_000))
+        #expect(bus.nodes[0].members.isEmpty)
+        let mine = try bus.publish(0, "alone")
+        #expect(bus.nodes[0].receive(mine).map(\.key) == [mine.key])
+        // An event the departed member had stamped earlier arrives now: never delivered out of order.
+        let stale = BusEvent(lamport: 1, origin: Bus.ids[1], epoch: 1, sequence: 1, physical: 0, topic: "t", payload: [])
+        #expect(bus.nodes[0].receive(stale).isEmpty)
+        #expect(bus.nodes[0].late == 1)
+    }
+
+    @Test("a node that joins late delivers what comes after it stepped in, not the history before")
+    func joiningNodeSkipsHistory() throws {
+        var bus = Bus(count: 2)
+        _ = bus.exchangeAll()
+        let old = try bus.publish(0, "old")
+        _ = bus.nodes[0].receive(old)
+        _ = bus.nodes[1].receive(old)
+        _ = bus.exchangeAll()
+        var newcomer = EventOrder(me: Bus.ids[2], epoch: 1)
+        newcomer.adopt(Bus.ids.prefix(2))
+        // With members but no vector yet it cannot publish.
+        #expect(throws: PublishError.notInStep) {
+            try newcomer.publish(topic: "t", payload: [], physical: at)
+        }
+        _ = newcomer.merge(bus.nodes[0].vectorEntries)
+        #expect(newcomer.inStep)
+        #expect(newcomer.receive(old).isEmpty)
+        #expect(newcomer.deliveredCount == 0 && newcomer.pendingCount == 0)
+    }
+
+    @Test("publishing refuses an empty or long topic and a payload over 512 bytes, with what to do")
+    func publishLimits() {
+        var order = EventOrder(me: Bus.ids[0], epoch: 1)
+        #expect(throws: PublishError.topicEmpty) { try order.publish(topic: "", payload: [], physical: at) }
+        #expect(throws: PublishError.topicTooLong(bytes: 65)) {
+            try order.publish(topic: String(repeating: "t", count: 65), payload: [], physical: at)
+        }
+        #expect(throws: PublishError.payloadTooLarge(bytes: 513)) {
+            try order.publish(topic: "t", payload: Array(repeating: 0, count: 513), physical: at)
+        }
+        #expect(PublishError.payloadTooLarge(bytes: 513).description.contains("the most is 512"))
+        #expect(order.published == 0 && order.clock == 0, "a refused event leaves no trace")
+    }
+
+    @Test("events and heartbeat vectors survive encode and decode; truncations and over-limit fields do not")
+    func codecs() throws {
+        let event = BusEvent(
+            lamport: 77, origin: Bus.ids[3], epoch: 9, sequence: 4, physical: -5, topic: "tópico",
+            payload: Array(repeating: 7, count: 512))
+        #expect(BusEvent(decoding: event.encoded) == event)
+        for cut in [0, 1, 20, event.encoded.count - 1] {
+            #expect(BusEvent(decoding: Array(event.encoded.prefix(cut))) == nil)
+        }
+        #expect(BusEvent(decoding: event.encoded + [0]) == nil)
+        var zeroSequence = event
+        zeroSequence.sequence = 0
+        #expect(BusEvent(decoding: zeroSequence.encoded) == nil, "sequences start at 1")
+
+        let vector = HeartbeatVector(
+            entries: [Bus.ids[0]: .init(epoch: 1, lamport: 5, published: 2), Bus.ids[1]: .init(epoch: 2, lamport: 0, published: 0)],
+            isReply: true)
+        #expect(HeartbeatVector(frame: vector.frame) == vector)
+        var frame = vector.frame
+        frame.body.removeLast()
+        #expect(HeartbeatVector(frame: frame) == nil)
+        frame = vector.frame
+        frame.body[4] = 3  // claims three entries, holds two
+        #expect(HeartbeatVector(frame: frame) == nil)
+    }
+}
