@@ -9,7 +9,7 @@ private struct Bus {
     init(count: Int, settle: Int64 = 5_000_000_000) {
         let members = Array(Self.ids.prefix(count))
         nodes = members.map { id in
-            var order = EventOrder(me: id, epoch: 1, configuration: .init(settleNanoseconds: settle))
+            var order = EventOrder(me: id, epoch: 1, configuration: .init(settleNanoseconds: settle, joinGraceNanoseconds: 0))
             order.adopt(members)
             return order
         }
@@ -17,7 +17,7 @@ private struct Bus {
 
     /// Node `from` sends its vector to node `to`; returns what `to` delivers.
     mutating func vector(from: Int, to: Int) -> [BusEvent] {
-        nodes[to].merge(nodes[from].vectorEntries)
+        nodes[to].merge(nodes[from].vectorEntries, now: at)
     }
 
     /// Everyone sends its vector to everyone; returns what each delivers.
@@ -30,7 +30,7 @@ private struct Bus {
     }
 
     mutating func publish(_ index: Int, _ text: String) throws -> BusEvent {
-        try nodes[index].publish(topic: "t", payload: Array(text.utf8), physical: Instant(nanoseconds: 0))
+        try nodes[index].publish(topic: "t", payload: Array(text.utf8), physical: Instant(nanoseconds: 0), now: at)
     }
 }
 
@@ -143,10 +143,13 @@ struct EventOrderTests {
         newcomer.adopt(Bus.ids.prefix(2))
         // With members but no vector yet it cannot publish.
         #expect(throws: PublishError.notInStep) {
-            try newcomer.publish(topic: "t", payload: [], physical: at)
+            try newcomer.publish(topic: "t", payload: [], physical: at, now: at)
         }
-        _ = newcomer.merge(bus.nodes[0].vectorEntries)
+        _ = newcomer.merge(bus.nodes[0].vectorEntries, now: at)
         #expect(newcomer.inStep)
+        // In step, but it publishes only after the join grace (2 s by default).
+        #expect(!newcomer.canPublish(at: at.advanced(byNanoseconds: 1_999_000_000)))
+        #expect(newcomer.canPublish(at: at.advanced(byNanoseconds: 2_000_000_000)))
         #expect(newcomer.receive(old).isEmpty)
         #expect(newcomer.deliveredCount == 0 && newcomer.pendingCount == 0)
     }
@@ -154,12 +157,12 @@ struct EventOrderTests {
     @Test("publishing refuses an empty or long topic and a payload over 512 bytes, with what to do")
     func publishLimits() {
         var order = EventOrder(me: Bus.ids[0], epoch: 1)
-        #expect(throws: PublishError.topicEmpty) { try order.publish(topic: "", payload: [], physical: at) }
+        #expect(throws: PublishError.topicEmpty) { try order.publish(topic: "", payload: [], physical: at, now: at) }
         #expect(throws: PublishError.topicTooLong(bytes: 65)) {
-            try order.publish(topic: String(repeating: "t", count: 65), payload: [], physical: at)
+            try order.publish(topic: String(repeating: "t", count: 65), payload: [], physical: at, now: at)
         }
         #expect(throws: PublishError.payloadTooLarge(bytes: 513)) {
-            try order.publish(topic: "t", payload: Array(repeating: 0, count: 513), physical: at)
+            try order.publish(topic: "t", payload: Array(repeating: 0, count: 513), physical: at, now: at)
         }
         #expect(PublishError.payloadTooLarge(bytes: 513).description.contains("the most is 512"))
         #expect(order.published == 0 && order.clock == 0, "a refused event leaves no trace")

@@ -274,7 +274,8 @@ public struct ClockSync: Sendable {
     func fit(at now: Int64) -> Fit? {
         let chosen = usable()
         guard !chosen.isEmpty else { return nil }
-        var points = chosen
+        var points = chosen.sorted { $0.raw < $1.raw }
+        var outliers = points.count / 8
         var drift: Double?
         var consistent = false
         while points.count >= 4 {
@@ -286,8 +287,14 @@ public struct ClockSync: Sendable {
                 }
                 break
             }
-            // Leave out the sample furthest from the line.
-            points.remove(at: line.worstIndex)
+            // A few samples far off are outliers; beyond those, the oldest samples predate the
+            // cluster's convergence: fit the newest ones that agree.
+            if outliers > 0 {
+                outliers -= 1
+                points.remove(at: line.worstIndex)
+            } else {
+                points.removeFirst()
+            }
         }
         var basis: [Sample]
         if configuration.mode == .reference {

@@ -91,7 +91,8 @@ public enum PublishError: Error, Hashable, Sendable, CustomStringConvertible {
     case topicEmpty
     case topicTooLong(bytes: Int)
     case payloadTooLarge(bytes: Int)
-    /// The node has not yet exchanged Lamport times with the cluster it joined.
+    /// The node has not yet exchanged Lamport times with the cluster it joined, or did so less
+    /// than the join grace ago.
     case notInStep
 
     public var description: String {
@@ -103,7 +104,7 @@ public enum PublishError: Error, Hashable, Sendable, CustomStringConvertible {
             return
                 "payload is \(bytes) bytes; the most is \(BusEvent.maximumPayloadBytes): store larger data with WN and publish its key"
         case .notInStep:
-            return "this node has not yet exchanged Lamport times with the cluster: try again in a second"
+            return "this node is still stepping into the cluster's order (it joined moments ago): try again in a few seconds"
         }
     }
 }

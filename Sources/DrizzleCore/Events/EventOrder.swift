@@ -48,10 +48,19 @@ public struct EventOrder: Sendable {
         public var settleNanoseconds: Int64
         /// After this long dead, a member leaves the configuration even with events missing.
         public var missingTimeoutNanoseconds: Int64
+        /// A node that just stepped into a cluster publishes only after this long, so that every
+        /// member has learned of it (membership and its heartbeat entry spread in a few gossip
+        /// rounds) before its first event: otherwise a node that does not yet count it could
+        /// deliver past that event's time and have to drop it as late.
+        public var joinGraceNanoseconds: Int64
 
-        public init(settleNanoseconds: Int64 = 5_000_000_000, missingTimeoutNanoseconds: Int64 = 60_000_000_000) {
+        public init(
+            settleNanoseconds: Int64 = 5_000_000_000, missingTimeoutNanoseconds: Int64 = 60_000_000_000,
+            joinGraceNanoseconds: Int64 = 2_000_000_000
+        ) {
             self.settleNanoseconds = max(0, settleNanoseconds)
             self.missingTimeoutNanoseconds = max(settleNanoseconds, missingTimeoutNanoseconds)
+            self.joinGraceNanoseconds = max(0, joinGraceNanoseconds)
         }
     }
 
@@ -91,6 +100,14 @@ public struct EventOrder: Sendable {
     public private(set) var start: OrderKey?
     /// True once this node took the cluster's Lamport times.
     public var inStep: Bool { start != nil }
+    /// When it did (its raw clock).
+    public private(set) var steppedAt: Instant?
+
+    /// True when this node may publish at `now`: alone, or in step for the join grace.
+    public func canPublish(at now: Instant) -> Bool {
+        guard let steppedAt else { return members.isEmpty }
+        return now.nanoseconds &- steppedAt.nanoseconds >= configuration.joinGraceNanoseconds
+    }
     public private(set) var deliveredCount = 0
     public private(set) var duplicates = 0
     /// Events that arrived after delivery had passed their time.
@@ -156,13 +173,13 @@ public struct EventOrder: Sendable {
 
     /// Stamps a new event from this node. The caller spreads it and hands it to `receive`.
     public mutating func publish(
-        topic: String, payload: [UInt8], physical: Instant
+        topic: String, payload: [UInt8], physical: Instant, now: Instant
     ) throws(PublishError) -> BusEvent {
         guard !topic.isEmpty else { throw .topicEmpty }
         guard topic.utf8.count <= BusEvent.maximumTopicBytes else { throw .topicTooLong(bytes: topic.utf8.count) }
         guard payload.count <= BusEvent.maximumPayloadBytes else { throw .payloadTooLarge(bytes: payload.count) }
         // Alone, a node is its own cluster; with members it must first take their times.
-        guard inStep || members.isEmpty else { throw .notInStep }
+        guard canPublish(at: now) else { throw .notInStep }
         clock += 1
         published += 1
         return BusEvent(
@@ -206,7 +223,7 @@ public struct EventOrder: Sendable {
     }
 
     /// Merges a heartbeat vector from a peer. Returns the events that became deliverable.
-    public mutating func merge(_ entries: [(NodeID, Heartbeat)]) -> [BusEvent] {
+    public mutating func merge(_ entries: [(NodeID, Heartbeat)], now: Instant) -> [BusEvent] {
         var fresh: [NodeID] = []
         for (id, beat) in entries where id != me {
             if vector[id] == nil { fresh.append(id) }
@@ -220,6 +237,7 @@ public struct EventOrder: Sendable {
             }
         } else if !entries.isEmpty {
             takeStep()
+            steppedAt = now
         }
         return deliverStable()
     }

@@ -161,7 +161,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Publishes a bus event: stamped with this node's Lamport time, spread by rumor mongering,
     /// delivered here and everywhere once stable.
     public mutating func publish(topic: String, payload: [UInt8], now: Instant) throws(PublishError) -> [Effect] {
-        let event = try bus.publish(topic: topic, payload: payload, physical: clock.time(at: now))
+        let event = try bus.publish(topic: topic, payload: payload, physical: clock.time(at: now), now: now)
         let (rumor, _) = gossip.publish(kind: RumorKind.event, payload: event.encoded)
         eventRumors.append(rumor.id)
         return [.learned(rumor)] + bus.receive(event).map(Effect.delivered)
@@ -263,7 +263,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     clock.receive(message, from: sender, at: now)
                 }
             } else if let vector = HeartbeatVector(frame: frame) {
-                effects += bus.merge(vector.entries.map { ($0.key, $0.value) }).map(Effect.delivered)
+                effects += bus.merge(vector.entries.map { ($0.key, $0.value) }, now: now).map(Effect.delivered)
                 if !vector.isReply {
                     sends.append((membership.member(sender)?.address ?? address, vectorFrame(isReply: true), true))
                 }

@@ -347,8 +347,16 @@ public actor NodeHost {
     // MARK: Bus and clock
 
     /// Publishes an event on the bus; it is delivered here and on every live node in one total order.
+    /// A node that joined moments ago is still stepping into the cluster's order: then this waits
+    /// (up to `patience`) until it may publish.
     @discardableResult
-    public func publish(topic: String, payload: [UInt8]) throws(PublishError) -> BusEvent {
+    public func publish(
+        topic: String, payload: [UInt8], patience: Duration = .seconds(5)
+    ) async throws(PublishError) -> BusEvent {
+        let deadline = ContinuousClock.now + patience
+        while !core.bus.canPublish(at: now()), ContinuousClock.now < deadline, !stopped {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         let effects = try core.publish(topic: topic, payload: payload, now: now())
         var event: BusEvent?
         for case .learned(let rumor) in effects where rumor.kind == RumorKind.event {
