@@ -2,7 +2,8 @@ import DrizzleCore
 import Prometheus
 
 /// A node's Prometheus metrics: members by state, datagrams and bytes in and out, envelopes
-/// dropped by reason, and the depth of the rumor and membership-update queues.
+/// dropped by reason, the depth of the rumor and membership-update queues, the bus's counters and
+/// the clock estimate.
 public final class NodeMetrics: Sendable {
     private let registry = PrometheusCollectorRegistry()
     private let members: [MemberState: Gauge]
@@ -14,6 +15,9 @@ public final class NodeMetrics: Sendable {
     private let rumorQueue: Gauge
     private let updateQueue: Gauge
     private let impairedDrops: Gauge
+    private let events: [String: Gauge]
+    private let clockOffset: Gauge
+    private let clockSkew: Gauge
 
     public init(node: String) {
         let labels = [("node", node)]
@@ -43,6 +47,14 @@ public final class NodeMetrics: Sendable {
         rumorQueue = Self.gauge(in: registry, "rumor_queue_depth", "Rumors still being spread (hot)", labels: labels)
         updateQueue = Self.gauge(in: registry, "membership_queue_depth", "Membership updates waiting to be piggybacked", labels: labels)
         impairedDrops = Self.gauge(in: registry, "impairment_drops", "Datagrams dropped on purpose by the test impairment stage", labels: labels)
+        events = Dictionary(
+            uniqueKeysWithValues: ["delivered", "pending", "late", "duplicate"].map { kind in
+                (kind, Self.gauge(in: registry, "bus_events", "Bus events by fate: delivered, pending (not yet stable), late, duplicate", labels: labels + [("kind", kind)]))
+            })
+        clockOffset = Self.gauge(
+            in: registry, "clock_offset_seconds", "The cluster's time minus this node's synchronised time, estimated", labels: labels)
+        clockSkew = Self.gauge(
+            in: registry, "clock_skew_seconds", "Largest difference among this node's and recently sampled members' clocks", labels: labels)
     }
 
     /// What the node reports each second.
@@ -56,6 +68,8 @@ public final class NodeMetrics: Sendable {
         var hotRumors: Int
         var pendingUpdates: Int
         var impairedDrops: Int
+        var bus: EventOrder
+        var clock: ClockEstimate
     }
 
     func record(_ snapshot: Snapshot) {
@@ -70,6 +84,12 @@ public final class NodeMetrics: Sendable {
         rumorQueue.set(Double(snapshot.hotRumors))
         updateQueue.set(Double(snapshot.pendingUpdates))
         impairedDrops.set(Double(snapshot.impairedDrops))
+        events["delivered"]?.set(Double(snapshot.bus.deliveredCount))
+        events["pending"]?.set(Double(snapshot.bus.pendingCount))
+        events["late"]?.set(Double(snapshot.bus.late))
+        events["duplicate"]?.set(Double(snapshot.bus.duplicates))
+        clockOffset.set(Double(snapshot.clock.offsetNanoseconds) / 1e9)
+        clockSkew.set(Double(snapshot.clock.skewNanoseconds) / 1e9)
     }
 
     private static func gauge(

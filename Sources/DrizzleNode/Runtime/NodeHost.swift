@@ -531,7 +531,8 @@ public actor NodeHost {
                 NodeMetrics.Snapshot(
                     members: core.membership.members, drops: core.link.opener.drops, envelopesIn: envelopesIn,
                     envelopesOut: envelopesOut, bytesIn: bytesIn, bytesOut: bytesOut, hotRumors: core.gossip.hotCount,
-                    pendingUpdates: core.membership.pendingUpdates, impairedDrops: impairedDrops))
+                    pendingUpdates: core.membership.pendingUpdates, impairedDrops: impairedDrops, bus: core.bus,
+                    clock: core.clock.estimate(at: now)))
         }
     }
 
