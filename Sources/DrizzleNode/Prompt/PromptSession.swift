@@ -224,7 +224,7 @@ public actor PromptSession {
         let reference = configuration.clock.reference.isEmpty ? "" : ", reference \(configuration.clock.reference)"
         let stratum = estimate.stratum == 255 ? "" : ", stratum \(estimate.stratum)"
         return [
-            "time      \(Self.clockText(synchronised)) synchronised (raw clock \(Self.milliseconds(estimate.correctionNanoseconds)) ms behind it)",
+            "time      \(Self.clockText(synchronised)) synchronised: the raw clock plus a correction of \(Self.milliseconds(estimate.correctionNanoseconds)) ms",
             "offset    \(Self.milliseconds(estimate.offsetNanoseconds)) ms: the cluster's time minus this node's synchronised time",
             "drift     \(Self.fixed(estimate.driftPPM, 1)) ppm: this node's raw clock against the cluster's",
             "skew      \(Self.milliseconds(estimate.skewNanoseconds)) ms: the largest difference among this node and the \(estimate.peersSampled) members it sampled",
