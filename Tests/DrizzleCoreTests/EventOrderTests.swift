@@ -181,6 +181,11 @@ struct EventOrderTests {
         var zeroSequence = event
         zeroSequence.sequence = 0
         #expect(BusEvent(decoding: zeroSequence.encoded) == nil, "sequences start at 1")
+        var huge = event
+        huge.lamport = BusEvent.maximumCount
+        #expect(BusEvent(decoding: huge.encoded) == nil, "a time that could overflow the clock is refused")
+        let hostile = HeartbeatVector(entries: [Bus.ids[0]: .init(epoch: 1, lamport: .max, published: 0)], isReply: false)
+        #expect(HeartbeatVector(frame: hostile.frame) == nil)
 
         let vector = HeartbeatVector(
             entries: [Bus.ids[0]: .init(epoch: 1, lamport: 5, published: 2), Bus.ids[1]: .init(epoch: 2, lamport: 0, published: 0)],

@@ -17,6 +17,9 @@ public struct BusEvent: Hashable, Sendable {
     public static let maximumTopicBytes = 64
     /// Largest payload, in bytes: an event must fit one rumor in one datagram with room to spare.
     public static let maximumPayloadBytes = 512
+    /// Lamport times and sequence numbers at or above this are refused on decoding, so that no
+    /// peer can push a clock to where counting on would overflow.
+    public static let maximumCount: UInt64 = 1 << 62
 
     public init(
         lamport: UInt64, origin: NodeID, epoch: UInt32, sequence: UInt64, physical: Int64, topic: String,
@@ -56,7 +59,8 @@ public struct BusEvent: Hashable, Sendable {
     public init?(decoding bytes: [UInt8]) {
         var reader = ByteReader(bytes)
         guard let lamport = reader.readUInt64(), let high = reader.readUInt64(), let low = reader.readUInt64(),
-            let epoch = reader.readUInt32(), let sequence = reader.readUInt64(), sequence > 0,
+            lamport < Self.maximumCount, let epoch = reader.readUInt32(), let sequence = reader.readUInt64(),
+            sequence > 0, sequence < Self.maximumCount,
             let physical = reader.readInt64(), let topicLength = reader.readUInt8(),
             Int(topicLength) <= Self.maximumTopicBytes, let topicBytes = reader.readBytes(Int(topicLength)),
             let topic = String(validating: topicBytes, as: UTF8.self), let payloadLength = reader.readUInt16(),

@@ -366,7 +366,8 @@ public struct HeartbeatVector: Hashable, Sendable {
         entries.reserveCapacity(Int(count))
         for _ in 0..<count {
             guard let high = reader.readUInt64(), let low = reader.readUInt64(), let epoch = reader.readUInt32(),
-                let lamport = reader.readUInt64(), let published = reader.readUInt64()
+                let lamport = reader.readUInt64(), lamport < BusEvent.maximumCount, let published = reader.readUInt64(),
+                published < BusEvent.maximumCount
             else { return nil }
             entries[NodeID(high: high, low: low)] = EventOrder.Heartbeat(
                 epoch: epoch, lamport: lamport, published: published)
