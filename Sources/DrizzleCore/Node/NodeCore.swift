@@ -44,6 +44,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Heartbeat vectors are exchanged with one random member this often.
     public let vectorIntervalNanoseconds: Int64
     private var nextVectorAt: Instant
+    /// Vector rounds so far, and the Lamport clock at the last one sent: an idle bus exchanges
+    /// only every `idleVectorEvery` rounds.
+    private var vectorRounds = 0
+    private var lastVectorClock: UInt64 = 0
+    public var idleVectorEvery = 5
     /// Event rumors kept for anti-entropy; the oldest are forgotten beyond this many.
     public var eventRetention = 20_000
     private var eventRumors: [RumorID] = []
@@ -207,8 +212,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         }
         if nextVectorAt <= now {
             nextVectorAt = now.advanced(byNanoseconds: vectorIntervalNanoseconds)
+            vectorRounds += 1
             let active = membership.activeMembers
-            if !active.isEmpty {
+            let busy = bus.pendingCount > 0 || bus.clock != lastVectorClock || !bus.inStep
+            if !active.isEmpty, busy || vectorRounds % max(1, idleVectorEvery) == 0 {
+                lastVectorClock = bus.clock
                 let partner = active[Int.random(in: 0..<active.count, using: &generator)]
                 sends.append((partner.address, vectorFrame(isReply: false), true))
             }
