@@ -17,12 +17,14 @@ let package = Package(
         .library(name: "DrizzleConfig", targets: ["DrizzleConfig"]),
         .library(name: "DrizzleSim", targets: ["DrizzleSim"]),
         .library(name: "DrizzleNode", targets: ["DrizzleNode"]),
+        .library(name: "BitDrizzle", targets: ["BitDrizzle"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(
             url: "https://github.com/apple/swift-configuration", from: "1.4.0",
             traits: [.defaults, "YAML", "CommandLineArguments"]),
@@ -48,6 +50,15 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: strict),
+        .target(
+            name: "BitDrizzle",
+            dependencies: [
+                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleNode",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "drizzle",
             dependencies: [
@@ -71,6 +82,14 @@ let package = Package(
             name: "DrizzleNodeTests", dependencies: ["DrizzleNode", "DrizzleCore", "DrizzleCrypto"],
             swiftSettings: strict),
         .testTarget(name: "DrizzleConfigTests", dependencies: ["DrizzleConfig"], swiftSettings: strict),
+        // Drives the library through its public API only.
+        .testTarget(
+            name: "BitDrizzleTests",
+            dependencies: [
+                "BitDrizzle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "DrizzleToolTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

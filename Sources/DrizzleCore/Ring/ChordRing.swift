@@ -179,9 +179,16 @@ public struct ChordRing: Sendable {
             return (true, [me] + successors.prefix(configuration.successorCount - 1))
         }
         guard let successor = successors.first else { return (true, [me]) }
-        if key.isIn(after: me.id, upTo: successor.id) { return (true, successors) }
+        if key.isIn(after: me.id, upTo: successor.id) { return (true, replicasFromSuccessor) }
         let closer = closestPreceding(key, count: 3)
-        return closer.isEmpty ? (true, successors) : (false, closer)
+        return closer.isEmpty ? (true, replicasFromSuccessor) : (false, closer)
+    }
+
+    /// The replicas of a key this node's successor owns: the successor list, and this node
+    /// itself when the list is short because the ring has no more nodes (with r = 3 on three
+    /// nodes, every node holds every key).
+    private var replicasFromSuccessor: [RingPeer] {
+        successors.count < configuration.successorCount ? successors + [me] : successors
     }
 
     /// A node that membership reports alive: taken as successor when it sits between this node

@@ -530,20 +530,7 @@ public actor PromptSession {
 
     /// Issues a development CA and node keys where missing, saying so.
     private func ensureKeys(for names: [String]) throws -> [String] {
-        let store = KeyStore(directory: configuration.keys.directory)
-        let now = WallClock.now().unixSeconds
-        var lines: [String] = []
-        if !FileSystem.exists(store.caKeyPath) {
-            let authority = try store.createAuthority(name: "drizzle-dev-ca", durationSeconds: 365 * 86_400, now: now - 60)
-            lines.append("no CA in \(store.directory)/: issued a development CA \(authority.issuer) (drizzle-keys manages it)")
-        }
-        var issued = 0
-        for name in names where !FileSystem.exists(store.keyPath(of: name)) {
-            _ = try store.issue(name: name, durationSeconds: 30 * 86_400, now: now - 60)
-            issued += 1
-        }
-        if issued > 0 { lines.append("issued \(issued) development node key\(issued == 1 ? "" : "s") in \(store.directory)/nodes/") }
-        return lines
+        try DevelopmentKeys.ensure(names, in: configuration.keys.directory)
     }
 
     private static func split(_ address: String) -> (String, Int)? {

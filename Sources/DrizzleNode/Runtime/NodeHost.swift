@@ -167,6 +167,7 @@ public actor NodeHost {
     /// The node's raw clock: the wall clock with the configured offset and drift.
     public nonisolated let clockModel: ClockModel
     private var subscribers: [Int: AsyncStream<BusEvent>.Continuation] = [:]
+    private var watchers: [Int: AsyncStream<MemberChange>.Continuation] = [:]
     private var nextSubscriber = 0
     /// The latest delivered events, oldest first (at most `recentEventLimit`).
     public private(set) var recentEvents: [BusEvent] = []
@@ -381,7 +382,24 @@ public actor NodeHost {
         return stream
     }
 
-    private func unsubscribe(_ token: Int) { subscribers[token] = nil }
+    private func unsubscribe(_ token: Int) {
+        subscribers[token] = nil
+        watchers[token] = nil
+    }
+
+    /// Every membership change from now on, as this node sees it. The stream ends when the node stops.
+    public func memberChanges() -> AsyncStream<MemberChange> {
+        let (stream, continuation) = AsyncStream<MemberChange>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        guard !stopped else {
+            continuation.finish()
+            return stream
+        }
+        nextSubscriber += 1
+        let token = nextSubscriber
+        watchers[token] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(token) } }
+        return stream
+    }
 
     private func deliver(_ event: BusEvent) {
         recentEvents.append(event)
@@ -418,6 +436,8 @@ public actor NodeHost {
         for waiting in requestsWaiting.values { waiting.continuation.resume(throwing: DataError.stopped) }
         for subscriber in subscribers.values { subscriber.finish() }
         subscribers = [:]
+        for watcher in watchers.values { watcher.finish() }
+        watchers = [:]
         lookupsWaiting = [:]
         requestsWaiting = [:]
         arrivals.finish()
@@ -560,6 +580,7 @@ public actor NodeHost {
             case .memberChanged(let member, let previous):
                 ringEpoch += 1
                 recentChanges.append((now(), member, previous))
+                for watcher in watchers.values { watcher.yield(MemberChange(member: member, previous: previous)) }
                 if recentChanges.count > 1000 { recentChanges.removeFirst(recentChanges.count - 1000) }
                 logger.info(
                     "member \(member.state)",
@@ -678,4 +699,10 @@ public enum WallClock {
         clock_gettime(CLOCK_REALTIME, &spec)
         return Instant(nanoseconds: Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec))
     }
+}
+
+/// One membership change: the member as it is now, and its state before (nil when it is new).
+public struct MemberChange: Sendable, Hashable {
+    public var member: Member
+    public var previous: MemberState?
 }

@@ -1,0 +1,334 @@
+@_exported public import DrizzleConfig
+import DrizzleCore
+import DrizzleCrypto
+import DrizzleNode
+import Foundation
+public import Logging
+import NIOPosix
+public import ServiceLifecycle
+
+/// One BitDrizzle node inside your program: an authenticated gossip member with the DHT ring,
+/// the message bus and clock synchronisation, on real sockets.
+///
+/// Configure it from the same `DrizzleConfiguration` as the `drizzle` command line, then run it
+/// as a `Service` in a `ServiceGroup` (beside an HTTP server, say) or call `start()` and
+/// `stop()` yourself. Its identity is `<keys>/nodes/<name>.key` and `.crt`, issued by
+/// `drizzle-keys issue <name>`.
+///
+/// ```swift
+/// let node = BitDrizzleNode(configuration: .defaults, name: "node-a", bind: "127.0.0.1:0", seeds: ["10.0.0.1:40000"])
+/// let group = ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// Task { try await group.run() }
+/// for await event in await node.events() { print(event.topic, event.text ?? "") }
+/// ```
+public actor BitDrizzleNode: Service {
+    /// The node's name (its key and certificate file names).
+    public nonisolated let name: String
+    public nonisolated let configuration: DrizzleConfiguration
+    private var options: NodeOptions
+    private let logger: Logger
+    private var group: MultiThreadedEventLoopGroup?
+    private var host: NodeHost?
+    private var halted = false
+    private var pumps: [Task<Void, Never>] = []
+    private var eventSinks: [Int: AsyncStream<Event>.Continuation] = [:]
+    private var changeSinks: [Int: AsyncStream<MembershipChange>.Continuation] = [:]
+    private var nextSink = 0
+
+    /// - Parameters:
+    ///   - configuration: settings as the CLI reads them (`DrizzleConfiguration.defaults`, or
+    ///     `DrizzleConfiguration.load(_:)` for a file, the environment and flags).
+    ///   - name: the node's name: its key is `<keysDirectory>/nodes/<name>.key`.
+    ///   - bind: `host:port` to listen on (UDP and TCP); port 0 picks a free one. Default:
+    ///     `node.host:node.peer_base_port`.
+    ///   - seeds: `host:port` of members to join through. Default: `net.seeds`.
+    ///   - keysDirectory: the key folder. Default: `keys.dir`.
+    public init(
+        configuration: DrizzleConfiguration = .defaults, name: String, bind: String? = nil, seeds: [String]? = nil,
+        keysDirectory: String? = nil, logger: Logger = Logger(label: "bitdrizzle")
+    ) {
+        self.name = name
+        self.configuration = configuration
+        self.logger = logger
+        let (host, port) = Self.split(bind) ?? (configuration.node.host, configuration.node.peerBasePort)
+        var options = NodeOptions(
+            configuration: configuration, name: name, bindHost: host, bindPort: port,
+            seeds: seeds ?? configuration.net.seeds)
+        if let keysDirectory { options.keysDirectory = keysDirectory }
+        self.options = options
+    }
+
+    // MARK: Lifecycle
+
+    /// Starts the node (binds its sockets, joins its seeds). Calling it again does nothing.
+    public func start() async throws(BitDrizzleError) {
+        guard !halted else { throw .stopped }
+        guard host == nil else { return }
+        try checkCertificate()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let started: NodeHost
+        do {
+            started = try await NodeHost.start(options, group: group, logger: logger)
+        } catch {
+            try? await group.shutdownGracefully()
+            throw .cannotStart("\(error)")
+        }
+        self.group = group
+        host = started
+        let events = await started.events()
+        let changes = await started.memberChanges()
+        pumps.append(Task { [weak self] in for await event in events { await self?.fanOut(Event(event)) } })
+        pumps.append(
+            Task { [weak self] in
+                for await change in changes {
+                    let info = MembershipChange(member: MemberInfo(change.member), previous: change.previous.map(MemberInfo.State.init))
+                    await self?.fanOut(info)
+                }
+            })
+    }
+
+    /// `Service`: starts the node, runs until the service group shuts down gracefully or the task
+    /// is cancelled, then leaves the cluster gracefully and stops (within a second).
+    public func run() async throws {
+        try await start()
+        // Returns on graceful shutdown; throws on cancellation. Either way: leave and stop.
+        try? await gracefulShutdown()
+        // The leave must go out even when this task is cancelled: stop in a task of its own.
+        await Task { await self.stop() }.value
+    }
+
+    /// Leaves the cluster (gracefully, unless told otherwise) and closes every socket. The
+    /// node cannot be started again.
+    public func stop(gracefully: Bool = true) async {
+        guard !halted else { return }
+        halted = true
+        if let host { await host.shutdown(graceful: gracefully) }
+        host = nil
+        for pump in pumps { pump.cancel() }
+        pumps = []
+        for sink in eventSinks.values { sink.finish() }
+        for sink in changeSinks.values { sink.finish() }
+        eventSinks = [:]
+        changeSinks = [:]
+        try? await group?.shutdownGracefully()
+        group = nil
+    }
+
+    /// True between `start()` and `stop()`.
+    public var isRunning: Bool { host != nil }
+
+    /// This node's id (32 hex digits) and the address it announces, once started.
+    public var id: String? { host?.id.description }
+    public var address: String? { host?.address }
+
+    // MARK: Membership
+
+    /// Joins the cluster through `seeds` (`host:port`).
+    public func join(seeds: [String]) async throws(BitDrizzleError) {
+        await (try running()).join(seeds)
+    }
+
+    /// Announces a graceful leave (the node keeps running and can `join` again).
+    public func leave() async throws(BitDrizzleError) {
+        await (try running()).leave()
+    }
+
+    /// Every member this node knows, itself first.
+    public func members() async throws(BitDrizzleError) -> [MemberInfo] {
+        let host = try running()
+        return [MemberInfo(await host.selfMember)] + (await host.members).map(MemberInfo.init)
+    }
+
+    /// The network size: the gossip estimate and the count in this node's view.
+    public func size() async throws(BitDrizzleError) -> SizeInfo {
+        let host = try running()
+        return SizeInfo(estimate: await host.sizeEstimate?.size, membersInView: await host.viewSize)
+    }
+
+    /// What this node believes about its clock.
+    public func clock() async throws(BitDrizzleError) -> ClockInfo {
+        let host = try running()
+        let estimate = await host.clockEstimate
+        return ClockInfo(
+            synchronisedNanoseconds: await host.synchronisedTime.nanoseconds, offsetNanoseconds: estimate.offsetNanoseconds,
+            driftPPM: estimate.driftPPM, skewNanoseconds: estimate.skewNanoseconds, peersSampled: estimate.peersSampled)
+    }
+
+    /// Membership changes from now on, as this node sees them; the sequence ends when the node stops.
+    public func membershipChanges() -> AsyncStream<MembershipChange> {
+        let (stream, continuation) = AsyncStream<MembershipChange>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        guard !halted else {
+            continuation.finish()
+            return stream
+        }
+        nextSink += 1
+        let token = nextSink
+        changeSinks[token] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.drop(token) } }
+        return stream
+    }
+
+    // MARK: Events
+
+    /// Publishes an event: every live node delivers it once, in the same total order. A node that
+    /// joined moments ago waits (up to 5 s) until it has stepped into the cluster's order.
+    @discardableResult
+    public func publish(topic: String, payload: [UInt8]) async throws(BitDrizzleError) -> Event {
+        let host = try running()
+        do {
+            return Event(try await host.publish(topic: topic, payload: payload))
+        } catch {
+            throw BitDrizzleError(error)
+        }
+    }
+
+    /// Publishes an event whose payload is `text` in UTF-8.
+    @discardableResult
+    public func publish(topic: String, text: String) async throws(BitDrizzleError) -> Event {
+        try await publish(topic: topic, payload: Array(text.utf8))
+    }
+
+    /// Events delivered from now on, in the total order every node shares; the sequence ends when
+    /// the node stops. Ask before starting to miss none.
+    public func events() -> AsyncStream<Event> {
+        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        guard !halted else {
+            continuation.finish()
+            return stream
+        }
+        nextSink += 1
+        let token = nextSink
+        eventSinks[token] = continuation
+        continuation.onTermination = { [weak self] _ in Task { await self?.drop(token) } }
+        return stream
+    }
+
+    // MARK: Data
+
+    /// Writes a file as pieces and a manifest to the ring (every piece on `data.replicas`
+    /// nodes) or to this node's store only; returns the key to read it back with.
+    public func write(file path: String, pieceSize: Int? = nil, scope: DataScope = .network) async throws(BitDrizzleError)
+        -> WriteResult
+    {
+        let client = DataClient(node: try running())
+        let size = pieceSize ?? configuration.data.pieceSize
+        do {
+            let summary =
+                scope == .network
+                ? try await client.write(file: path, pieceSize: size) : try await client.writeLocally(file: path, pieceSize: size)
+            return WriteResult(
+                key: summary.manifestKey.description, bytes: summary.bytes, pieces: summary.pieces,
+                replicas: summary.replicas, seconds: summary.seconds)
+        } catch {
+            throw BitDrizzleError(error)
+        }
+    }
+
+    /// Reads a file back by its key, checking every piece's hash and the whole file's, into
+    /// `folder` (default `<data.dir>/read`); returns where it was written.
+    public func read(key: String, scope: DataScope = .network, into folder: String? = nil) async throws(BitDrizzleError)
+        -> ReadResult
+    {
+        let client = DataClient(node: try running())
+        guard let id = NodeID(hex: key) else { throw .notAKey(key) }
+        let destination = folder ?? Self.join(configuration.data.directory, "read")
+        do {
+            let summary =
+                scope == .network
+                ? try await client.read(id, into: destination) : try await client.readLocally(id, into: destination)
+            return ReadResult(
+                path: summary.path, bytes: summary.bytes, pieces: summary.pieces, repaired: summary.repaired,
+                seconds: summary.seconds)
+        } catch {
+            throw BitDrizzleError(error)
+        }
+    }
+
+    /// Deletes a file (manifest and pieces) from every replica, or from this node's store only;
+    /// returns how many keys it removed.
+    @discardableResult
+    public func delete(key: String, scope: DataScope = .network) async throws(BitDrizzleError) -> Int {
+        let client = DataClient(node: try running())
+        guard let id = NodeID(hex: key) else { throw .notAKey(key) }
+        do {
+            return try await (scope == .network ? client.delete(id) : client.deleteLocally(id)).keys
+        } catch {
+            throw BitDrizzleError(error)
+        }
+    }
+
+    /// Looks a key (32 hex digits) up on the ring: its owner, replicas and the hops it took.
+    public func lookup(key: String) async throws(BitDrizzleError) -> LookupInfo {
+        let host = try running()
+        guard let id = NodeID(hex: key) else { throw .notAKey(key) }
+        do {
+            let found = try await host.lookup(id)
+            return LookupInfo(
+                owner: found.owner.id.description, ownerAddress: found.owner.address,
+                replicas: found.replicas.map { ($0.id.description, $0.address) }, hops: found.hops)
+        } catch {
+            throw BitDrizzleError(error)
+        }
+    }
+
+    // MARK: Internals
+
+    private func running() throws(BitDrizzleError) -> NodeHost {
+        if halted { throw .stopped }
+        guard let host else { throw .notStarted }
+        return host
+    }
+
+    private func checkCertificate() throws(BitDrizzleError) {
+        let identity: (key: SigningKey, certificate: Certificate)
+        do {
+            identity = try KeyStore(directory: options.keysDirectory).identity(of: name)
+        } catch {
+            throw .cannotStart(error.description)
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        if identity.certificate.notAfter <= now {
+            throw .certificateExpired(name: name, notAfter: identity.certificate.notAfter)
+        }
+    }
+
+    private func fanOut(_ event: Event) {
+        for sink in eventSinks.values { sink.yield(event) }
+    }
+
+    private func fanOut(_ change: MembershipChange) {
+        for sink in changeSinks.values { sink.yield(change) }
+    }
+
+    private func drop(_ token: Int) {
+        eventSinks[token] = nil
+        changeSinks[token] = nil
+    }
+
+    private static func split(_ text: String?) -> (String, Int)? {
+        guard let text, let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        return host.isEmpty ? nil : (host, port)
+    }
+
+    private static func join(_ folder: String, _ name: String) -> String {
+        (folder.hasSuffix("/") ? String(folder.dropLast()) : folder) + "/" + name
+    }
+}
+
+extension BitDrizzleNode {
+    /// For development on one machine: makes sure `keysDirectory` holds a CA and a key and
+    /// certificate for each of `names`, issuing what is missing (as the prompt's multi mode does;
+    /// use `drizzle-keys` for a real cluster). Returns one line per thing it issued.
+    @discardableResult
+    public static func issueDevelopmentKeys(for names: [String], in keysDirectory: String) throws(BitDrizzleError) -> [String] {
+        do {
+            return try DevelopmentKeys.ensure(names, in: keysDirectory)
+        } catch {
+            throw .cannotStart(error.description)
+        }
+    }
+}
