@@ -43,6 +43,7 @@ public actor BitDrizzleNode: Service {
     ///     `node.host:node.peer_base_port`.
     ///   - seeds: `host:port` of members to join through. Default: `net.seeds`.
     ///   - keysDirectory: the key folder. Default: `keys.dir`.
+    ///   - logger: where the node logs (membership changes, errors).
     public init(
         configuration: DrizzleConfiguration = .defaults, name: String, bind: String? = nil, seeds: [String]? = nil,
         keysDirectory: String? = nil, logger: Logger = Logger(label: "bitdrizzle")
