@@ -31,9 +31,8 @@ public actor BitDrizzleNode: Service {
     private var host: NodeHost?
     private var halted = false
     private var pumps: [Task<Void, Never>] = []
-    private var eventSinks: [Int: AsyncStream<Event>.Continuation] = [:]
-    private var changeSinks: [Int: AsyncStream<MembershipChange>.Continuation] = [:]
-    private var nextSink = 0
+    private var eventSinks = Broadcast<Event>(buffer: 100_000)
+    private var changeSinks = Broadcast<MembershipChange>(buffer: 10_000)
 
     /// - Parameters:
     ///   - configuration: settings as the CLI reads them (`DrizzleConfiguration.defaults`, or
@@ -107,10 +106,8 @@ public actor BitDrizzleNode: Service {
         host = nil
         for pump in pumps { pump.cancel() }
         pumps = []
-        for sink in eventSinks.values { sink.finish() }
-        for sink in changeSinks.values { sink.finish() }
-        eventSinks = [:]
-        changeSinks = [:]
+        eventSinks.finish()
+        changeSinks.finish()
         try? await group?.shutdownGracefully()
         group = nil
     }
@@ -157,16 +154,7 @@ public actor BitDrizzleNode: Service {
 
     /// Membership changes from now on, as this node sees them; the sequence ends when the node stops.
     public func membershipChanges() -> AsyncStream<MembershipChange> {
-        let (stream, continuation) = AsyncStream<MembershipChange>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        guard !halted else {
-            continuation.finish()
-            return stream
-        }
-        nextSink += 1
-        let token = nextSink
-        changeSinks[token] = continuation
-        continuation.onTermination = { [weak self] _ in Task { await self?.drop(token) } }
-        return stream
+        changeSinks.subscribe { [weak self] token in Task { await self?.dropChangeSink(token) } }
     }
 
     // MARK: Events
@@ -192,16 +180,7 @@ public actor BitDrizzleNode: Service {
     /// Events delivered from now on, in the total order every node shares; the sequence ends when
     /// the node stops. Ask before starting to miss none.
     public func events() -> AsyncStream<Event> {
-        let (stream, continuation) = AsyncStream<Event>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
-        guard !halted else {
-            continuation.finish()
-            return stream
-        }
-        nextSink += 1
-        let token = nextSink
-        eventSinks[token] = continuation
-        continuation.onTermination = { [weak self] _ in Task { await self?.drop(token) } }
-        return stream
+        eventSinks.subscribe { [weak self] token in Task { await self?.dropEventSink(token) } }
     }
 
     // MARK: Data
@@ -293,18 +272,10 @@ public actor BitDrizzleNode: Service {
         }
     }
 
-    private func fanOut(_ event: Event) {
-        for sink in eventSinks.values { sink.yield(event) }
-    }
-
-    private func fanOut(_ change: MembershipChange) {
-        for sink in changeSinks.values { sink.yield(change) }
-    }
-
-    private func drop(_ token: Int) {
-        eventSinks[token] = nil
-        changeSinks[token] = nil
-    }
+    private func fanOut(_ event: Event) { eventSinks.yield(event) }
+    private func fanOut(_ change: MembershipChange) { changeSinks.yield(change) }
+    private func dropEventSink(_ token: Int) { eventSinks.remove(token) }
+    private func dropChangeSink(_ token: Int) { changeSinks.remove(token) }
 
     private static func split(_ text: String?) -> (String, Int)? {
         guard let text, let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),

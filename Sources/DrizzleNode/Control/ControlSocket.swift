@@ -133,14 +133,7 @@ public final class ControlSocket: Sendable {
     public static func follow(
         _ topic: String, at path: String, group: any EventLoopGroup, _ body: (ControlEvent) async -> Bool
     ) async throws {
-        let client = try await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(2))
-            .connect(unixDomainSocketPath: path) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 1 << 22)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let client = try await connect(to: path, group: group)
         try await client.executeThenClose { inbound, outbound in
             var request = try JSONEncoder().encode(ControlRequest(subscribe: topic))
             request.append(UInt8(ascii: "\n"))
@@ -160,9 +153,11 @@ public final class ControlSocket: Sendable {
         }
     }
 
-    /// Sends one command to the socket at `path` and returns the response (a client, for `LL` and `attach`).
-    public static func send(_ command: String, to path: String, group: any EventLoopGroup) async throws -> ControlResponse {
-        let client = try await ClientBootstrap(group: group)
+    /// A client connection to the socket at `path`, reading lines.
+    private static func connect(
+        to path: String, group: any EventLoopGroup
+    ) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(2))
             .connect(unixDomainSocketPath: path) { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -170,6 +165,11 @@ public final class ControlSocket: Sendable {
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
+    }
+
+    /// Sends one command to the socket at `path` and returns the response (a client, for `LL` and `attach`).
+    public static func send(_ command: String, to path: String, group: any EventLoopGroup) async throws -> ControlResponse {
+        let client = try await connect(to: path, group: group)
         return try await client.executeThenClose { inbound, outbound in
             var request = try JSONEncoder().encode(ControlRequest(command: command))
             request.append(UInt8(ascii: "\n"))

@@ -166,9 +166,8 @@ public actor NodeHost {
     private var recentChanges: [(at: Instant, member: Member, from: MemberState?)] = []
     /// The node's raw clock: the wall clock with the configured offset and drift.
     public nonisolated let clockModel: ClockModel
-    private var subscribers: [Int: AsyncStream<BusEvent>.Continuation] = [:]
-    private var watchers: [Int: AsyncStream<MemberChange>.Continuation] = [:]
-    private var nextSubscriber = 0
+    private var subscribers = Broadcast<BusEvent>(buffer: 100_000)
+    private var watchers = Broadcast<MemberChange>(buffer: 10_000)
     /// The latest delivered events, oldest first (at most `recentEventLimit`).
     public private(set) var recentEvents: [BusEvent] = []
     public let recentEventLimit = 1000
@@ -370,43 +369,23 @@ public actor NodeHost {
 
     /// Every event delivered from now on, in the total order. The stream ends when the node stops.
     public func events() -> AsyncStream<BusEvent> {
-        let (stream, continuation) = AsyncStream<BusEvent>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
-        guard !stopped else {
-            continuation.finish()
-            return stream
-        }
-        nextSubscriber += 1
-        let token = nextSubscriber
-        subscribers[token] = continuation
-        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(token) } }
-        return stream
-    }
-
-    private func unsubscribe(_ token: Int) {
-        subscribers[token] = nil
-        watchers[token] = nil
+        subscribers.subscribe { [weak self] token in Task { await self?.unsubscribe(token) } }
     }
 
     /// Every membership change from now on, as this node sees it. The stream ends when the node stops.
     public func memberChanges() -> AsyncStream<MemberChange> {
-        let (stream, continuation) = AsyncStream<MemberChange>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
-        guard !stopped else {
-            continuation.finish()
-            return stream
-        }
-        nextSubscriber += 1
-        let token = nextSubscriber
-        watchers[token] = continuation
-        continuation.onTermination = { [weak self] _ in Task { await self?.unsubscribe(token) } }
-        return stream
+        watchers.subscribe { [weak self] token in Task { await self?.unwatch(token) } }
     }
+
+    private func unsubscribe(_ token: Int) { subscribers.remove(token) }
+    private func unwatch(_ token: Int) { watchers.remove(token) }
 
     private func deliver(_ event: BusEvent) {
         recentEvents.append(event)
         if recentEvents.count > recentEventLimit + recentEventLimit / 10 {
             recentEvents.removeFirst(recentEvents.count - recentEventLimit)
         }
-        for subscriber in subscribers.values { subscriber.yield(event) }
+        subscribers.yield(event)
     }
 
     /// The bus's state: Lamport clock, stable time, pending and delivered counts.
@@ -434,10 +413,8 @@ public actor NodeHost {
         for task in tasks { task.cancel() }
         for waiting in lookupsWaiting.values { waiting.resume(throwing: DataError.stopped) }
         for waiting in requestsWaiting.values { waiting.continuation.resume(throwing: DataError.stopped) }
-        for subscriber in subscribers.values { subscriber.finish() }
-        subscribers = [:]
-        for watcher in watchers.values { watcher.finish() }
-        watchers = [:]
+        subscribers.finish()
+        watchers.finish()
         lookupsWaiting = [:]
         requestsWaiting = [:]
         arrivals.finish()
@@ -580,7 +557,7 @@ public actor NodeHost {
             case .memberChanged(let member, let previous):
                 ringEpoch += 1
                 recentChanges.append((now(), member, previous))
-                for watcher in watchers.values { watcher.yield(MemberChange(member: member, previous: previous)) }
+                watchers.yield(MemberChange(member: member, previous: previous))
                 if recentChanges.count > 1000 { recentChanges.removeFirst(recentChanges.count - 1000) }
                 logger.info(
                     "member \(member.state)",
