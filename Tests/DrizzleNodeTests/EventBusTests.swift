@@ -95,6 +95,64 @@ struct EventBusTests {
     }
 }
 
+@Suite("Clock synchronisation on loopback sockets", .serialized)
+struct ClockSyncLiveTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// Each node's synchronised clock minus the wall clock, read one after the other.
+    func offsets(_ hosts: [NodeHost]) async -> [Int64] {
+        var result: [Int64] = []
+        for host in hosts {
+            let synchronised = await host.synchronisedTime
+            result.append(synchronised.nanoseconds - WallClock.now().nanoseconds)
+        }
+        return result
+    }
+
+    @Test("three nodes whose clocks start 2.5 s apart and drift converge within a few milliseconds, and CK says so")
+    func clocksConverge() async throws {
+        let names = ["k1", "k2", "k3"]
+        try await withCluster(names) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+            let clocks = [
+                ClockModel(offsetNanoseconds: 1_500_000_000, driftPPM: 100), ClockModel(offsetNanoseconds: -1_000_000_000, driftPPM: -100),
+                ClockModel(),
+            ]
+            var hosts: [NodeHost] = []
+            for (index, name) in names.enumerated() {
+                var options = NodeOptions(
+                    name: name, seeds: hosts.first.map { [$0.address] } ?? [], keysDirectory: keys,
+                    dataDirectory: keys + "/data", membership: fastMembership())
+                options.clock = clocks[index]
+                // Faster than the shipped defaults so the test is short: a correction four times a
+                // second, slewing at up to 50 %.
+                options.clockSync = ClockSync.Configuration(mode: .average, updateIntervalNanoseconds: 250_000_000, maximumSlew: 0.5)
+                hosts.append(try await NodeHost.start(options, group: group, logger: logger))
+            }
+            let before = await offsets(hosts)
+            #expect((before.max() ?? 0) - (before.min() ?? 0) > 2_000_000_000, "the clocks start 2.5 s apart")
+            var skew = Int64.max
+            let converged = await eventually(40) {
+                let now = await offsets(hosts)
+                skew = (now.max() ?? 0) - (now.min() ?? 0)
+                return skew < 5_000_000
+            }
+            #expect(converged, "largest skew still \(Double(skew) / 1e6) ms")
+            // Still together a few seconds later, and each node's own estimate agrees.
+            try await Task.sleep(for: .seconds(3))
+            let after = await offsets(hosts)
+            #expect((after.max() ?? 0) - (after.min() ?? 0) < 5_000_000, "\(after)")
+            for host in hosts {
+                let estimate = await host.clockEstimate
+                #expect(estimate.peersSampled == 2)
+                #expect(abs(estimate.offsetNanoseconds) < 5_000_000 && estimate.skewNanoseconds < 10_000_000, "\(estimate)")
+            }
+            for host in hosts { await host.shutdown() }
+            try await group.shutdownGracefully()
+        }
+    }
+}
+
 extension Array {
     func asyncMap<T>(_ transform: (Element) async -> T) async -> [T] {
         var result: [T] = []
