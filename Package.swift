@@ -61,10 +61,21 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        // The prompt and the control socket's commands: the library's first client.
+        .target(
+            name: "DrizzlePrompt",
+            dependencies: [
+                "BitDrizzle", "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleNode",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "drizzle",
             dependencies: [
-                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleSim", "DrizzleNode", "CEditLine",
+                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleSim", "DrizzleNode", "DrizzlePrompt", "BitDrizzle",
+                "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,7 +108,7 @@ let package = Package(
         .testTarget(name: "DrizzleCryptoTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
         .testTarget(name: "DrizzleSimTests", dependencies: ["DrizzleSim", "DrizzleCore"], swiftSettings: strict),
         .testTarget(
-            name: "DrizzleNodeTests", dependencies: ["DrizzleNode", "DrizzleCore", "DrizzleCrypto"],
+            name: "DrizzleNodeTests", dependencies: ["DrizzleNode", "DrizzlePrompt", "DrizzleCore", "DrizzleCrypto"],
             swiftSettings: strict),
         .testTarget(name: "DrizzleConfigTests", dependencies: ["DrizzleConfig"], swiftSettings: strict),
         // Drives the library through its public API only.

@@ -1,7 +1,7 @@
 @_exported public import DrizzleConfig
 import DrizzleCore
 import DrizzleCrypto
-import DrizzleNode
+package import DrizzleNode
 import Foundation
 public import Logging
 import NIOPosix
@@ -57,6 +57,19 @@ public actor BitDrizzleNode: Service {
         if let keysDirectory { options.keysDirectory = keysDirectory }
         self.options = options
     }
+
+    /// A node run with runtime options the public initializer does not expose (the CLI's agent:
+    /// advertised address, test impairment).
+    package init(options: NodeOptions, configuration: DrizzleConfiguration, logger: Logger) {
+        name = options.name
+        self.configuration = configuration
+        self.logger = logger
+        self.options = options
+    }
+
+    /// The runtime underneath, for the prompt's diagnostics (`RI`, the ring walk, the bus's
+    /// counters): not part of the library's surface.
+    package var runtime: NodeHost? { host }
 
     // MARK: Lifecycle
 
@@ -149,7 +162,9 @@ public actor BitDrizzleNode: Service {
         let estimate = await host.clockEstimate
         return ClockInfo(
             synchronisedNanoseconds: await host.synchronisedTime.nanoseconds, offsetNanoseconds: estimate.offsetNanoseconds,
-            driftPPM: estimate.driftPPM, skewNanoseconds: estimate.skewNanoseconds, peersSampled: estimate.peersSampled)
+            driftPPM: estimate.driftPPM, skewNanoseconds: estimate.skewNanoseconds, peersSampled: estimate.peersSampled,
+            correctionNanoseconds: estimate.correctionNanoseconds, samples: estimate.samples,
+            stratum: estimate.stratum == 255 ? nil : Int(estimate.stratum))
     }
 
     /// Membership changes from now on, as this node sees them; the sequence ends when the node stops.
@@ -187,15 +202,18 @@ public actor BitDrizzleNode: Service {
 
     /// Writes a file as pieces and a manifest to the ring (every piece on `data.replicas`
     /// nodes) or to this node's store only; returns the key to read it back with.
-    public func write(file path: String, pieceSize: Int? = nil, scope: DataScope = .network) async throws(BitDrizzleError)
-        -> WriteResult
-    {
+    /// `progress` hears bytes done of bytes in all as the write goes.
+    public func write(
+        file path: String, pieceSize: Int? = nil, scope: DataScope = .network,
+        progress: (@Sendable (_ done: UInt64, _ total: UInt64) -> Void)? = nil
+    ) async throws(BitDrizzleError) -> WriteResult {
         let client = DataClient(node: try running())
         let size = pieceSize ?? configuration.data.pieceSize
         do {
             let summary =
                 scope == .network
-                ? try await client.write(file: path, pieceSize: size) : try await client.writeLocally(file: path, pieceSize: size)
+                ? try await client.write(file: path, pieceSize: size, progress: progress)
+                : try await client.writeLocally(file: path, pieceSize: size, progress: progress)
             return WriteResult(
                 key: summary.manifestKey.description, bytes: summary.bytes, pieces: summary.pieces,
                 replicas: summary.replicas, seconds: summary.seconds)
@@ -206,16 +224,19 @@ public actor BitDrizzleNode: Service {
 
     /// Reads a file back by its key, checking every piece's hash and the whole file's, into
     /// `folder` (default `<data.dir>/read`); returns where it was written.
-    public func read(key: String, scope: DataScope = .network, into folder: String? = nil) async throws(BitDrizzleError)
-        -> ReadResult
-    {
+    /// `progress` hears bytes done of bytes in all as the read goes.
+    public func read(
+        key: String, scope: DataScope = .network, into folder: String? = nil,
+        progress: (@Sendable (_ done: UInt64, _ total: UInt64) -> Void)? = nil
+    ) async throws(BitDrizzleError) -> ReadResult {
         let client = DataClient(node: try running())
         guard let id = NodeID(hex: key) else { throw .notAKey(key) }
         let destination = folder ?? Self.join(configuration.data.directory, "read")
         do {
             let summary =
                 scope == .network
-                ? try await client.read(id, into: destination) : try await client.readLocally(id, into: destination)
+                ? try await client.read(id, into: destination, progress: progress)
+                : try await client.readLocally(id, into: destination)
             return ReadResult(
                 path: summary.path, bytes: summary.bytes, pieces: summary.pieces, repaired: summary.repaired,
                 seconds: summary.seconds)
@@ -224,14 +245,14 @@ public actor BitDrizzleNode: Service {
         }
     }
 
-    /// Deletes a file (manifest and pieces) from every replica, or from this node's store only;
-    /// returns how many keys it removed.
+    /// Deletes a file (manifest and pieces) from every replica, or from this node's store only.
     @discardableResult
-    public func delete(key: String, scope: DataScope = .network) async throws(BitDrizzleError) -> Int {
+    public func delete(key: String, scope: DataScope = .network) async throws(BitDrizzleError) -> DeleteResult {
         let client = DataClient(node: try running())
         guard let id = NodeID(hex: key) else { throw .notAKey(key) }
         do {
-            return try await (scope == .network ? client.delete(id) : client.deleteLocally(id)).keys
+            let summary = try await scope == .network ? client.delete(id) : client.deleteLocally(id)
+            return DeleteResult(keys: summary.keys, removed: summary.removed)
         } catch {
             throw BitDrizzleError(error)
         }

@@ -9,6 +9,8 @@ public struct Event: Sendable, Hashable {
     public var lamport: UInt64
     /// The publishing node's id (32 hex digits).
     public var origin: String
+    /// The origin's run (its start, in Unix seconds): `sequence` counts within it.
+    public var epoch: UInt32
     /// The event's number among its origin's events in the origin's current run, from 1.
     public var sequence: UInt64
     /// The publisher's synchronised clock when it published, nanoseconds since 1970
@@ -23,6 +25,7 @@ public struct Event: Sendable, Hashable {
         payload = event.payload
         lamport = event.lamport
         origin = event.origin.description
+        epoch = event.epoch
         sequence = event.sequence
         physicalNanoseconds = event.physical
     }
@@ -45,12 +48,15 @@ public struct MemberInfo: Sendable, Hashable {
     public var state: State
     /// Its incarnation number (raised each time it refutes a suspicion or rejoins).
     public var incarnation: UInt64
+    /// The serial of the certificate it announced.
+    public var serial: UInt64
 
     init(_ member: Member) {
         id = member.id.description
         address = member.address
         state = State(member.state)
         incarnation = member.incarnation
+        serial = member.serial
     }
 }
 
@@ -91,6 +97,12 @@ public struct ClockInfo: Sendable, Hashable {
     public var skewNanoseconds: Int64
     /// Members sampled recently.
     public var peersSampled: Int
+    /// The correction added to the raw clock now, in nanoseconds.
+    public var correctionNanoseconds: Int64
+    /// Samples in the estimate's window.
+    public var samples: Int
+    /// Hops from the reference clock in reference mode (0 on the reference); nil otherwise.
+    public var stratum: Int?
 }
 
 /// Where a key lives on the ring.
@@ -139,4 +151,10 @@ public struct ReadResult: Sendable, Hashable {
     /// Replicas found missing or damaged and repaired from a good copy while reading.
     public var repaired: Int
     public var seconds: Double
+}
+
+/// A file deleted: its keys (manifest and pieces), and the copies removed from replicas.
+public struct DeleteResult: Sendable, Hashable {
+    public var keys: Int
+    public var removed: Int
 }

@@ -104,7 +104,7 @@ struct BitDrizzleNodeTests {
         #expect(located.replicas.count == 3)
         let read = try await nodes[2].read(key: written.key, into: folder + "/out")
         #expect(try Data(contentsOf: URL(fileURLWithPath: read.path)) == bytes)
-        #expect(try await nodes[0].delete(key: written.key) == 14)
+        #expect(try await nodes[0].delete(key: written.key).keys == 14)
         await #expect(throws: BitDrizzleError.unknownKey(written.key)) { try await nodes[2].read(key: written.key, into: folder + "/out") }
         await #expect(throws: BitDrizzleError.notAKey("xyz")) { try await nodes[2].lookup(key: "xyz") }
 

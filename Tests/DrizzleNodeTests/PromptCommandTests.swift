@@ -1,4 +1,5 @@
 import DrizzleNode
+import DrizzlePrompt
 import Testing
 
 @Suite("Prompt command parsing")

@@ -1,4 +1,3 @@
-public import DrizzleCore
 import Foundation
 public import Logging
 public import NIOCore
@@ -31,15 +30,17 @@ public struct ControlEvent: Codable, Sendable, Equatable {
     /// The payload as text when it is UTF-8.
     public var text: String?
 
-    public init(_ event: BusEvent) {
-        topic = event.topic
-        lamport = event.lamport
-        origin = event.origin.description
-        epoch = event.epoch
-        sequence = event.sequence
-        physical = event.physical
-        payload = Data(event.payload).base64EncodedString()
-        text = String(validating: event.payload, as: UTF8.self)
+    public init(
+        topic: String, lamport: UInt64, origin: String, epoch: UInt32, sequence: UInt64, physical: Int64, payload: [UInt8]
+    ) {
+        self.topic = topic
+        self.lamport = lamport
+        self.origin = origin
+        self.epoch = epoch
+        self.sequence = sequence
+        self.physical = physical
+        self.payload = Data(payload).base64EncodedString()
+        text = String(validating: payload, as: UTF8.self)
     }
 }
 
@@ -98,7 +99,7 @@ public final class ControlSocket: Sendable {
     public static func listen(
         at path: String, group: any EventLoopGroup, logger: Logger,
         handler: @escaping @Sendable (String) async -> ControlResponse,
-        events: @escaping @Sendable () async -> AsyncStream<BusEvent>? = { nil }
+        events: @escaping @Sendable () async -> AsyncStream<ControlEvent>? = { nil }
     ) async throws -> ControlSocket {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
@@ -194,11 +195,11 @@ final class ControlHandler: ChannelInboundHandler, Sendable {
     typealias OutboundOut = ByteBuffer
 
     let handler: @Sendable (String) async -> ControlResponse
-    let events: @Sendable () async -> AsyncStream<BusEvent>?
+    let events: @Sendable () async -> AsyncStream<ControlEvent>?
 
     init(
         handler: @escaping @Sendable (String) async -> ControlResponse,
-        events: @escaping @Sendable () async -> AsyncStream<BusEvent>?
+        events: @escaping @Sendable () async -> AsyncStream<ControlEvent>?
     ) {
         self.handler = handler
         self.events = events
@@ -234,7 +235,7 @@ final class ControlHandler: ChannelInboundHandler, Sendable {
 
     /// Acknowledges the subscription, then writes each delivered event of `topic` until the
     /// connection closes.
-    private static func stream(_ topic: String, events: AsyncStream<BusEvent>?, to channel: any Channel) async {
+    private static func stream(_ topic: String, events: AsyncStream<ControlEvent>?, to channel: any Channel) async {
         guard let events else {
             write(ControlResponse(ok: false, error: "no node here publishes events"), to: channel)
             return
@@ -242,7 +243,7 @@ final class ControlHandler: ChannelInboundHandler, Sendable {
         write(ControlResponse(ok: true, lines: ["subscribed to \(topic)"]), to: channel)
         for await event in events where topic == "*" || event.topic == topic {
             guard channel.isActive else { return }
-            write(ControlStreamLine(event: ControlEvent(event)), to: channel)
+            write(ControlStreamLine(event: event), to: channel)
         }
         channel.close(promise: nil)
     }

@@ -1,5 +1,9 @@
 public import DrizzleCrypto
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// Development keys for a cluster on one machine: a CA and node keys issued on first use, through
 /// the same `KeyStore` as `drizzle-keys` (the prompt's multi mode and the library's examples use it).
 public enum DevelopmentKeys {
@@ -20,5 +24,13 @@ public enum DevelopmentKeys {
         }
         if issued > 0 { lines.append("issued \(issued) development node key\(issued == 1 ? "" : "s") in \(store.directory)/nodes/") }
         return lines
+    }
+}
+
+/// Whether a path exists (any kind of file).
+package enum FileSystem {
+    package static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0
     }
 }

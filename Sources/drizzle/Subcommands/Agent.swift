@@ -2,7 +2,9 @@ import ArgumentParser
 import Dispatch
 import DrizzleConfig
 import DrizzleCore
+import BitDrizzle
 import DrizzleNode
+import DrizzlePrompt
 import Foundation
 import Logging
 import NIOPosix
@@ -70,28 +72,30 @@ struct Agent: AsyncParsableCommand {
         if let keysDirectory { options.keysDirectory = keysDirectory }
         options.impairment = Impairment(delayMilliseconds: impairDelay, jitterMilliseconds: impairJitter, loss: impairLoss)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let node: NodeHost
+        let node = BitDrizzleNode(options: options, configuration: loaded, logger: logger)
         do {
-            node = try await NodeHost.start(options, group: group, logger: logger)
+            try await node.start()
         } catch {
             try? await group.shutdownGracefully()
-            throw fail("\(error)")
+            if case .cannotStart(let reason) = error { throw fail(reason) }
+            throw fail(error.description)
         }
-        FileHandle.standardError.write(Data("drizzle agent \(name) listening on \(node.address), id \(node.id)\n".utf8))
+        guard let runtime = await node.runtime else { throw fail("the node stopped while starting") }
+        FileHandle.standardError.write(Data("drizzle agent \(name) listening on \(runtime.address), id \(runtime.id)\n".utf8))
         var metricsServer: MetricsServer?
         let metricsAddress = metrics ?? loaded.metrics.listen
         if !metricsAddress.isEmpty {
             guard let (metricsHost, metricsPort) = splitHostPort(metricsAddress) else {
-                await node.shutdown(graceful: false)
+                await node.stop(gracefully: false)
                 throw fail("--metrics '\(metricsAddress)' is not host:port")
             }
-            let exposition = node.metrics
+            let exposition = runtime.metrics
             do {
                 metricsServer = try await MetricsServer.start(
                     host: metricsHost, port: metricsPort, group: group) { exposition.exposition() }
                 FileHandle.standardError.write(Data("drizzle agent \(name): metrics at http://\(metricsAddress)/metrics\n".utf8))
             } catch {
-                await node.shutdown(graceful: false)
+                await node.stop(gracefully: false)
                 throw fail("cannot serve metrics on \(metricsAddress): \(error)")
             }
         }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import DrizzleCrypto
 import DrizzleNode
+import DrizzlePrompt
 import Foundation
 import Synchronization
 

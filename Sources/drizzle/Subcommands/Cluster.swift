@@ -1,6 +1,7 @@
 import ArgumentParser
 import DrizzleConfig
 import DrizzleNode
+import DrizzlePrompt
 import Foundation
 import Logging
 

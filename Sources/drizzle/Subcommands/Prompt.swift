@@ -1,5 +1,6 @@
 import ArgumentParser
 import DrizzleNode
+import DrizzlePrompt
 import Foundation
 import Logging
 

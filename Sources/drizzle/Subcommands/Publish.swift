@@ -2,6 +2,7 @@ import ArgumentParser
 import DrizzleConfig
 import DrizzleCore
 import DrizzleNode
+import DrizzlePrompt
 import Foundation
 import NIOPosix
 

@@ -1,5 +1,6 @@
 import DrizzleConfig
 import DrizzleNode
+import DrizzlePrompt
 import Logging
 
 /// Sends logs at `levelText` and above to standard error; one error line for an unknown level.

@@ -1,4 +1,4 @@
-public import DrizzleCore
+public import BitDrizzle
 import Foundation
 public import Logging
 
@@ -18,20 +18,20 @@ public struct EventHandler: Sendable {
     }
 
     /// The environment a run gets: the node's own, plus the event.
-    public func environment(for event: BusEvent) -> [String: String] {
+    public func environment(for event: Event) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["DRIZZLE_EVENT_TOPIC"] = event.topic
         environment["DRIZZLE_EVENT_LAMPORT"] = String(event.lamport)
-        environment["DRIZZLE_EVENT_ORIGIN"] = event.origin.description
+        environment["DRIZZLE_EVENT_ORIGIN"] = event.origin
         environment["DRIZZLE_EVENT_SEQUENCE"] = String(event.sequence)
         environment["DRIZZLE_EVENT_EPOCH"] = String(event.epoch)
-        environment["DRIZZLE_EVENT_PHYSICAL_NS"] = String(event.physical)
+        environment["DRIZZLE_EVENT_PHYSICAL_NS"] = String(event.physicalNanoseconds)
         environment["DRIZZLE_NODE"] = node
         return environment
     }
 
     /// Runs the program for each event of `events` until the stream ends.
-    public func serve(_ events: AsyncStream<BusEvent>, logger: Logger) async {
+    public func serve(_ events: AsyncStream<Event>, logger: Logger) async {
         for await event in events {
             do {
                 let status = try await run(event)
@@ -46,7 +46,7 @@ public struct EventHandler: Sendable {
     }
 
     /// One run; returns the program's exit status.
-    public func run(_ event: BusEvent) async throws -> Int32 {
+    public func run(_ event: Event) async throws -> Int32 {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
         process.arguments = ["-c", program]

@@ -1,6 +1,8 @@
+public import BitDrizzle
 public import DrizzleConfig
 import DrizzleCore
 import DrizzleCrypto
+public import DrizzleNode
 public import Logging
 import NIOCore
 import NIOPosix
@@ -11,13 +13,19 @@ import NIOPosix
 
 /// What the prompt does: runs each `PromptCommand` against the local node and, in multi mode,
 /// the nodes it started, and answers with lines of text. The `drizzle` prompt (terminal or pipe)
-/// is a thin loop around this type.
+/// is a thin loop around this type. It is a client of the library: every node is a
+/// `BitDrizzleNode`, and every command goes through its API; only `RI`, the ring walk and the
+/// bus's counters read the runtime underneath (diagnostics the library does not publish).
 public actor PromptSession {
     public let configuration: DrizzleConfiguration
     private let group: MultiThreadedEventLoopGroup
     private let logger: Logger
-    private var local: NodeHost?
-    private var cluster: [NodeHost] = []
+    private var local: BitDrizzleNode?
+    private var cluster: [BitDrizzleNode] = []
+    /// Node ids (32 hex digits) of this session's nodes → their names, for event lines.
+    private var names: [String: String] = [:]
+    /// The latest delivered events, oldest first (at most 1,000).
+    private var recent: [Event] = []
     private var entry: String?
     private var control: ControlSocket?
     /// Shows a long write's or read's progress (the prompt sets it on a terminal).
@@ -47,14 +55,16 @@ public actor PromptSession {
     /// through the same `KeyStore` as `drizzle-keys`), then starts the local node and its control socket.
     public func start() async throws -> [String] {
         var lines = try ensureKeys(for: [nodeName(0)])
-        let node = try await NodeHost.start(options(for: 0, seeds: configuration.net.seeds), group: group, logger: logger)
-        lines.append("local node \(node.name) listening on \(node.address), id \(node.id)")
+        let node = BitDrizzleNode(options: options(for: 0, seeds: configuration.net.seeds), configuration: configuration, logger: logger)
+        try await node.start()
+        lines.append("local node \(node.name) listening on \(await node.address ?? "?"), id \(await node.id ?? "?")")
         return lines + (await adopt(node))
     }
 
     /// Serves an already running node (an agent): its control socket answers prompt commands.
-    public func adopt(_ node: NodeHost) async -> [String] {
+    public func adopt(_ node: BitDrizzleNode) async -> [String] {
         local = node
+        if let id = await node.id { names[id] = node.name }
         let events = await node.events()
         watcher = Task { [weak self] in
             for await event in events { await self?.notice(event) }
@@ -67,7 +77,10 @@ public actor PromptSession {
                     guard let self else { return ControlResponse(ok: false, error: "the node is stopping") }
                     return await self.answer(line)
                 },
-                events: { [weak node] in await node?.events() })
+                events: { [weak node] in
+                    guard let source = await node?.events() else { return nil }
+                    return Self.controlEvents(source)
+                })
             return ["control socket \(path) (drizzle attach \(path))"]
         } catch {
             return ["control socket \(path) could not be opened: \(error)"]
@@ -104,7 +117,7 @@ public actor PromptSession {
             return (await joinNetwork(), false)
         case .leaveNetwork:
             guard let local else { return (["no local node"], false) }
-            await local.leave()
+            try? await local.leave()
             return (["\(local.name) announced that it leaves; JN joins again"], false)
         case .size:
             return (await size(), false)
@@ -150,9 +163,9 @@ public actor PromptSession {
         noticeSink?.finish()
         await control?.close()
         control = nil
-        for node in cluster { await node.shutdown() }
+        for node in cluster { await node.stop() }
         cluster = []
-        if let local { await local.shutdown() }
+        if let local { await local.stop() }
         local = nil
         try? await group.shutdownGracefully()
     }
@@ -178,21 +191,34 @@ public actor PromptSession {
         return stream
     }
 
-    private func notice(_ event: BusEvent) {
+    private func notice(_ event: Event) {
+        recent.append(event)
+        if recent.count > 1100 { recent.removeFirst(recent.count - 1000) }
         guard subscriptions.contains("*") || subscriptions.contains(event.topic) else { return }
         noticeSink?.yield(describe(event))
     }
 
     /// One event as the prompt shows it.
-    func describe(_ event: BusEvent) -> String {
-        let text = String(validating: event.payload, as: UTF8.self) ?? "<\(event.payload.count) bytes>"
-        return "event \(event.topic) lamport \(event.lamport) from \(originName(event.origin)) #\(event.sequence): \(text)"
+    func describe(_ event: Event) -> String {
+        let text = event.text ?? "<\(event.payload.count) bytes>"
+        let origin = names[event.origin] ?? String(event.origin.prefix(8))
+        return "event \(event.topic) lamport \(event.lamport) from \(origin) #\(event.sequence): \(text)"
     }
 
-    private func originName(_ id: NodeID) -> String {
-        if let local, local.id == id { return local.name }
-        if let node = cluster.first(where: { $0.id == id }) { return node.name }
-        return String(id.description.prefix(8))
+    /// The control socket's event stream: the library's events as `ControlEvent`s.
+    private static func controlEvents(_ source: AsyncStream<Event>) -> AsyncStream<ControlEvent> {
+        AsyncStream { continuation in
+            let forward = Task {
+                for await event in source {
+                    continuation.yield(
+                        ControlEvent(
+                            topic: event.topic, lamport: event.lamport, origin: event.origin, epoch: event.epoch,
+                            sequence: event.sequence, physical: event.physicalNanoseconds, payload: event.payload))
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in forward.cancel() }
+        }
     }
 
     private func publish(topic: String, payload: String) async -> [String] {
@@ -207,24 +233,28 @@ public actor PromptSession {
 
     private func recentEvents(_ count: Int) async -> [String] {
         guard let local else { return ["no local node"] }
-        let all = await local.recentEvents
-        let chosen = subscriptions.isEmpty || subscriptions.contains("*") ? all : all.filter { subscriptions.contains($0.topic) }
-        let bus = await local.bus
+        let chosen = subscriptions.isEmpty || subscriptions.contains("*") ? recent : recent.filter { subscriptions.contains($0.topic) }
         var lines = chosen.suffix(count).map(describe)
         if lines.isEmpty { lines = ["no events delivered yet" + (subscriptions.isEmpty ? "" : " on subscribed topics")] }
-        lines.append("bus: lamport \(bus.clock), stable to \(bus.stableTime), \(bus.pendingCount) pending, \(bus.deliveredCount) delivered, \(bus.late) late, \(bus.duplicates) duplicates")
+        if let bus = await local.runtime?.bus {
+            lines.append("bus: lamport \(bus.clock), stable to \(bus.stableTime), \(bus.pendingCount) pending, \(bus.deliveredCount) delivered, \(bus.late) late, \(bus.duplicates) duplicates")
+        }
         return lines
     }
 
     private func clockReport() async -> [String] {
         guard let local else { return ["no local node"] }
-        let estimate = await local.clockEstimate
-        let synchronised = await local.synchronisedTime
+        let estimate: ClockInfo
+        do {
+            estimate = try await local.clock()
+        } catch {
+            return [error.description]
+        }
         let mode = configuration.clock.sync.rawValue
         let reference = configuration.clock.reference.isEmpty ? "" : ", reference \(configuration.clock.reference)"
-        let stratum = estimate.stratum == 255 ? "" : ", stratum \(estimate.stratum)"
+        let stratum = estimate.stratum.map { ", stratum \($0)" } ?? ""
         return [
-            "time      \(Self.clockText(synchronised)) synchronised: the raw clock plus a correction of \(Self.milliseconds(estimate.correctionNanoseconds)) ms",
+            "time      \(Self.clockText(estimate.synchronisedNanoseconds)) synchronised: the raw clock plus a correction of \(Self.milliseconds(estimate.correctionNanoseconds)) ms",
             "offset    \(Self.milliseconds(estimate.offsetNanoseconds)) ms: the cluster's time minus this node's synchronised time",
             "drift     \(Self.fixed(estimate.driftPPM, 1)) ppm: this node's raw clock against the cluster's",
             "skew      \(Self.milliseconds(estimate.skewNanoseconds)) ms: the largest difference among this node and the \(estimate.peersSampled) members it sampled",
@@ -239,8 +269,8 @@ public actor PromptSession {
         return String((value * scale).rounded() / scale)
     }
 
-    private static func clockText(_ instant: Instant) -> String {
-        String(Double(instant.nanoseconds / 1_000_000) / 1000) + " s since 1970"
+    private static func clockText(_ nanoseconds: Int64) -> String {
+        String(Double(nanoseconds / 1_000_000) / 1000) + " s since 1970"
     }
 
     // MARK: Commands
@@ -256,26 +286,31 @@ public actor PromptSession {
         } catch {
             return ["cannot issue keys: \(error)"]
         }
+        let seed = await local.address ?? ""
         for index in 1..<count {
+            let node = BitDrizzleNode(options: options(for: index, seeds: [seed]), configuration: configuration, logger: logger)
             do {
-                cluster.append(try await NodeHost.start(options(for: index, seeds: [local.address]), group: group, logger: logger))
+                try await node.start()
+                cluster.append(node)
+                if let id = await node.id { names[id] = node.name }
             } catch {
                 lines.append("node \(nodeName(index)) did not start: \(error)")
             }
         }
-        entry = local.address
-        lines.append("multi mode: started \(cluster.count) nodes on \(configuration.node.host) ports \(configuration.node.peerBasePort + 1)–\(configuration.node.peerBasePort + count - 1), joining \(local.address)")
+        entry = seed
+        lines.append("multi mode: started \(cluster.count) nodes on \(configuration.node.host) ports \(configuration.node.peerBasePort + 1)–\(configuration.node.peerBasePort + count - 1), joining \(seed)")
         // Give the joins a moment so SZ right after MM shows the cluster.
         for _ in 0..<40 {
-            if await local.viewSize >= cluster.count + 1 { break }
+            if await Self.viewSize(local) >= cluster.count + 1 { break }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        lines.append("view of \(local.name): \(await local.viewSize) members")
+        lines.append("view of \(local.name): \(await Self.viewSize(local)) members")
         // And for the ring to settle (every successor list exact), so the first W places every
         // piece on its final replicas and the SZ ring walk sees every node.
-        let nodes = [local] + cluster
+        var runtimes: [NodeHost] = []
+        for node in [local] + cluster { if let runtime = await node.runtime { runtimes.append(runtime) } }
         for _ in 0..<60 {
-            if await NodeHost.ringIsExact(nodes) { break }
+            if await NodeHost.ringIsExact(runtimes) { break }
             try? await Task.sleep(for: .milliseconds(250))
         }
         lines.append(await ringWalk(local))
@@ -287,7 +322,7 @@ public actor PromptSession {
             entry = seed
             return ["entry node \(seed) (configured seed)"]
         }
-        let own = local?.address
+        let own = await local?.address
         let base = configuration.node.peerBasePort
         for host in configuration.net.scanHosts {
             for port in base..<(base + max(1, configuration.net.size)) where "\(host):\(port)" != own {
@@ -305,36 +340,41 @@ public actor PromptSession {
         var lines: [String] = []
         if entry == nil { lines += await findNetwork() }
         guard let entry else { return lines }
-        await local.join([entry])
+        do {
+            try await local.join(seeds: [entry])
+        } catch {
+            return lines + [error.description]
+        }
         for _ in 0..<30 {
-            if await local.viewSize > 1 { break }
+            if await Self.viewSize(local) > 1 { break }
             try? await Task.sleep(for: .milliseconds(100))
         }
-        lines.append("joined through \(entry): \(await local.viewSize) members in view")
+        lines.append("joined through \(entry): \(await Self.viewSize(local)) members in view")
         return lines
     }
 
     private func size() async -> [String] {
         guard let local else { return ["no local node"] }
-        let view = await local.viewSize
-        return ["members in this node's view: \(view)", Self.describe(await local.sizeEstimate), await ringWalk(local)]
+        let view = await Self.viewSize(local)
+        return ["members in this node's view: \(view)", Self.describe(await local.runtime?.sizeEstimate), await ringWalk(local)]
     }
 
     /// The original's SZ: walk the ring successor by successor (each step a lookup of the id
     /// just after the current node) until it comes back here.
-    private func ringWalk(_ local: NodeHost) async -> String {
+    private func ringWalk(_ local: BitDrizzleNode) async -> String {
         let started = ContinuousClock.now
-        var current = local.id
+        guard let me = await local.id, var current = NodeID(hex: me) else { return "ring walk: the node is not running" }
         var count = 1
         var hops = 0
         while count <= 100_000 {
-            guard let found = try? await local.lookup(current.advanced(byPowerOfTwo: 0)) else {
+            guard let found = try? await local.lookup(key: current.advanced(byPowerOfTwo: 0).description) else {
                 return "ring walk: stopped after \(count) nodes (a lookup failed; the ring may be repairing — try again)"
             }
             hops += found.hops
-            if found.owner.id == local.id { break }
-            if found.owner.id == current { break }
-            current = found.owner.id
+            if found.owner == me { break }
+            if found.owner == current.description { break }
+            guard let next = NodeID(hex: found.owner) else { break }
+            current = next
             count += 1
             if ContinuousClock.now - started > .seconds(20) {
                 return "ring walk: \(count)+ nodes so far (stopped after 20 s)"
@@ -346,17 +386,18 @@ public actor PromptSession {
     }
 
     private func routingInfo() async -> [String] {
-        guard let local else { return ["no local node"] }
-        let members = await local.members
-        var byState: [MemberState: Int] = [:]
-        for member in members { byState[member.state, default: 0] += 1 }
-        let states = [MemberState.alive, .suspect, .dead, .left].map { "\($0) \(byState[$0, default: 0])" }
-        let drops = await local.drops.nonZero
+        guard let local, let runtime = await local.runtime, let members = try? await local.members() else {
+            return ["no local node"]
+        }
+        var byState: [MemberInfo.State: Int] = [:]
+        for member in members.dropFirst() { byState[member.state, default: 0] += 1 }
+        let states = [MemberInfo.State.alive, .suspect, .dead, .left].map { "\($0.rawValue) \(byState[$0, default: 0])" }
+        let drops = await runtime.drops.nonZero
         return [
-            "id       \(local.id)", "name     \(local.name)", "address  \(local.address)",
+            "id       \(runtime.id)", "name     \(local.name)", "address  \(runtime.address)",
             "members  " + states.joined(separator: ", ") + " (itself not counted)",
             "drops    " + (drops.isEmpty ? "none" : drops.map { "\($0.reason) \($0.count)" }.joined(separator: ", ")),
-        ] + (await ringLines(local))
+        ] + (await ringLines(runtime))
     }
 
     private func ringLines(_ local: NodeHost) async -> [String] {
@@ -382,11 +423,10 @@ public actor PromptSession {
 
     private func locate(_ text: String) async -> [String] {
         guard let local else { return ["no local node"] }
-        guard let key = NodeID(hex: text) else { return [DataError.notAKey(text).description] }
         do {
-            let found = try await local.lookup(key)
+            let found = try await local.lookup(key: text)
             return [
-                "owner     \(found.owner.id) \(found.owner.address)", "hops      \(found.hops)",
+                "owner     \(found.owner) \(found.ownerAddress)", "hops      \(found.hops)",
                 "replicas  " + found.replicas.map { "\($0.id) \($0.address)" }.joined(separator: ", "),
             ]
         } catch {
@@ -398,19 +438,16 @@ public actor PromptSession {
         guard let local else { return ["no local node"] }
         let path = resolve(file ?? configuration.data.file)
         let size = pieceSize ?? configuration.data.pieceSize
-        let client = DataClient(node: local)
         do {
-            let summary =
-                scope == .network
-                ? try await client.write(file: path, pieceSize: size, progress: progress)
-                : try await client.writeLocally(file: path, pieceSize: size, progress: progress)
+            let summary = try await local.write(
+                file: path, pieceSize: size, scope: scope == .network ? .network : .local, progress: progress)
             let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds / 1_048_576 : 0
             let pieces = "\(summary.pieces) piece\(summary.pieces == 1 ? "" : "s") of \(size) bytes"
             let copies: String =
                 scope == .network
                 ? " on \(summary.replicas) replica\(summary.replicas == 1 ? "" : "s") each" : " to \(local.name)'s store"
             let timing = " in \(Self.seconds(summary.seconds)) s (\(Self.rate(rate)) MB/s)"
-            return ["key \(summary.manifestKey)", "wrote \(summary.bytes) bytes in " + pieces + copies + timing]
+            return ["key \(summary.key)", "wrote \(summary.bytes) bytes in " + pieces + copies + timing]
         } catch {
             return ["\(error)"]
         }
@@ -419,14 +456,10 @@ public actor PromptSession {
     private func read(_ scope: PromptCommand.Scope, key text: String?) async -> [String] {
         guard let local else { return ["no local node"] }
         let text = text ?? configuration.data.testKey
-        guard let key = NodeID(hex: text) else { return [DataError.notAKey(text).description] }
         let folder = Self.folder(configuration.data.directory) + "/read"
-        let client = DataClient(node: local)
         do {
-            let summary =
-                scope == .network
-                ? try await client.read(key, into: folder, progress: progress)
-                : try await client.readLocally(key, into: folder)
+            let summary = try await local.read(
+                key: text, scope: scope == .network ? .network : .local, into: folder, progress: progress)
             let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds / 1_048_576 : 0
             let pieces = "\(summary.pieces) piece\(summary.pieces == 1 ? "" : "s")"
             let timing = "in \(Self.seconds(summary.seconds)) s (\(Self.rate(rate)) MB/s)"
@@ -442,10 +475,8 @@ public actor PromptSession {
     private func delete(_ scope: PromptCommand.Scope, key text: String?) async -> [String] {
         guard let local else { return ["no local node"] }
         let text = text ?? configuration.data.testKey
-        guard let key = NodeID(hex: text) else { return [DataError.notAKey(text).description] }
-        let client = DataClient(node: local)
         do {
-            let summary = scope == .network ? try await client.delete(key) : try await client.deleteLocally(key)
+            let summary = try await local.delete(key: text, scope: scope == .network ? .network : .local)
             return [
                 scope == .network
                     ? "deleted \(summary.keys) keys (manifest and pieces): \(summary.removed) copies removed from their replicas"
@@ -470,12 +501,10 @@ public actor PromptSession {
     private static func rate(_ value: Double) -> String { String((value * 100).rounded() / 100) }
 
     private func memberTable() async -> [String] {
-        guard let local else { return ["no local node"] }
-        let me = await local.selfMember
-        let rows = [me] + (await local.members)
+        guard let local, let rows = try? await local.members(), let me = rows.first else { return ["no local node"] }
         return ["\("id".padding(32)) \("state".padding(7)) \("address".padding(21)) \("incarnation".padding(11)) serial"]
             + rows.map { member in
-                "\(member.id.description.padding(32)) \(member.state.description.padding(7)) \(member.address.padding(21)) \(String(member.incarnation).padding(11)) \(KeyStore.serialText(member.serial))"
+                "\(member.id.padding(32)) \(member.state.rawValue.padding(7)) \(member.address.padding(21)) \(String(member.incarnation).padding(11)) \(KeyStore.serialText(member.serial))"
                     + (member.id == me.id ? "  (this node)" : "")
             }
     }
@@ -493,9 +522,9 @@ public actor PromptSession {
         } else {
             lines.append("no control socket is open")
         }
-        if let (host, port) = Self.split(local.address) {
+        if let address = await local.address, let (host, port) = Self.split(address) {
             let up = await Self.answers(host: host, port: port, group: group)
-            lines.append(up ? "gossip listener \(local.address) answers (UDP and TCP on one port)" : "gossip listener \(local.address) does not answer")
+            lines.append(up ? "gossip listener \(address) answers (UDP and TCP on one port)" : "gossip listener \(address) does not answer")
         }
         return lines
     }
@@ -513,6 +542,11 @@ public actor PromptSession {
             case .peer: "learned from a peer; this node joins the next epoch"
             }
         return "gossip estimate: \(size) (epoch \(estimate.epoch), \(note))"
+    }
+
+    /// Alive and suspect members in `node`'s view, itself included (0 when it is not running).
+    private static func viewSize(_ node: BitDrizzleNode) async -> Int {
+        (try? await node.size().membersInView) ?? 0
     }
 
     /// Nodes are named by their port (`node-40000`, …): unique on a host, so several prompts
@@ -552,13 +586,6 @@ public actor PromptSession {
 }
 
 /// File existence without Foundation's overhead in this module's hot paths.
-enum FileSystem {
-    static func exists(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0
-    }
-}
-
 extension String {
     fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }
