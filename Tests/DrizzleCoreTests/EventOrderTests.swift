@@ -17,7 +17,8 @@ private struct Bus {
 
     /// Node `from` sends its vector to node `to`; returns what `to` delivers.
     mutating func vector(from: Int, to: Int) -> [BusEvent] {
-        nodes[to].merge(nodes[from].vectorEntries, now: at)
+        nodes[to].heard(from: nodes[from].me)
+        return nodes[to].merge(nodes[from].vectorEntries, now: at)
     }
 
     /// Everyone sends its vector to everyone; returns what each delivers.
@@ -114,6 +115,35 @@ struct EventOrderTests {
         _ = split.nodes[3].receive(held)
         _ = split.vector(from: 2, to: 0)
         #expect(split.vector(from: 3, to: 0).map(\.key) == [held.key])
+    }
+
+    @Test("a minority cannot shrink the configuration one death at a time; a majority it heard from can")
+    func noQuorumErosion() throws {
+        // Five nodes split 2/3. Node 0 hears only node 1; the other three die to it one by one
+        // (suspicion spreads slowly through a partition, so two still look alive at the first death).
+        var minority = Bus(count: 5, settle: 1_000)
+        _ = minority.exchangeAll()
+        let held = try minority.publish(0, "m")
+        _ = minority.nodes[0].receive(held)
+        var now = at
+        for dead in [2, 3, 4] {
+            minority.nodes[0].memberChanged(Bus.ids[dead], active: false, left: false, now: now)
+            _ = minority.vector(from: 1, to: 0)
+            now = now.advanced(byNanoseconds: 10_000_000_000)
+            #expect(minority.nodes[0].tick(now: now).isEmpty)
+        }
+        #expect(minority.nodes[0].members.count == 4, "a minority drops nobody")
+
+        // Node 0 on the majority side: it hears nodes 1 and 2, so the two dead go and it delivers.
+        var majority = Bus(count: 5, settle: 1_000)
+        _ = majority.exchangeAll()
+        let event = try majority.publish(0, "M")
+        for index in 0...2 { _ = majority.nodes[index].receive(event) }
+        for dead in [3, 4] { majority.nodes[0].memberChanged(Bus.ids[dead], active: false, left: false, now: at) }
+        _ = majority.vector(from: 1, to: 0)
+        _ = majority.vector(from: 2, to: 0)
+        #expect(majority.nodes[0].tick(now: at.advanced(byNanoseconds: 10_000_000_000)).map(\.key) == [event.key])
+        #expect(majority.nodes[0].members == Set([Bus.ids[1], Bus.ids[2]]))
     }
 
     @Test("a member that left is dropped after settle without a majority; its later events count as late")

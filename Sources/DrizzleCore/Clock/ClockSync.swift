@@ -56,12 +56,14 @@ public struct ClockEstimate: Hashable, Sendable {
 /// The node keeps the last `window` samples, "peer's synchronised time minus my raw time" at the
 /// exchange's midpoint, and uses the half with the lowest delay. Through them it fits a line
 /// against its raw time: the slope is its raw clock's rate error against the cluster (its drift),
-/// the line's value now is the correction that would put it on the cluster's time. Samples that
-/// do not fit (further than `consistencyNanoseconds` from the line: taken while the cluster was
-/// still converging, or from a peer far off) are dropped from the fit, the worst first, as long
-/// as more than half remain; a window that still does not fit gives no drift, and the offset is
-/// then the mean of the newest quarter of the samples, projected to now with the drift believed
-/// so far. The drift is believed once the fitted samples span `minimumDriftSpanNanoseconds`.
+/// the line's value now is the correction that would put it on the cluster's time. The fit must
+/// hold every sample within `consistencyNanoseconds`: up to an eighth of the samples are left out
+/// as outliers (a peer far off), the worst first, and beyond that the oldest (taken while the
+/// cluster was still converging; in reference mode those of the highest stratum first) until the
+/// newest ones agree. When fewer than four agree there is no fit: the offset is then the mean of
+/// the newest four samples (of the lowest stratum), projected to now with the drift believed so
+/// far. A slope is believed once the fitted samples span
+/// `minimumDriftSpanNanoseconds`, and the drift estimate moves halfway to it each update.
 ///
 /// Every `updateIntervalNanoseconds` the correction is recomputed and applied by slewing: the
 /// synchronised clock is the raw time plus a correction whose rate is the drift estimate plus a
@@ -70,9 +72,12 @@ public struct ClockEstimate: Hashable, Sendable {
 ///
 /// `average` pulls every node `gain` (½) of the way toward the members it samples each update,
 /// so the cluster converges on a common time near the average of its clocks (gossip averaging);
-/// `reference` follows one member: the reference is stratum 0, a node is one more than the lowest
-/// stratum among its samples (as in NTP), takes its offset from the lowest-stratum samples only and
-/// its drift from every sample of a node that follows the reference (stratum below 255).
+/// `reference` follows one member fully (`gain` 1): the reference is stratum 0 and never corrects,
+/// a node is one more than the lowest stratum among its samples (as in NTP), and its fit weighs
+/// each sample by 1/8 per stratum above the lowest it holds (members that follow no reference,
+/// stratum 255, never count). Its window keeps low-stratum samples in preference: when full, it
+/// drops the oldest sample of the highest stratum, so the rare direct samples of the reference
+/// stay for their whole lifetime.
 public struct ClockSync: Sendable {
     public enum Mode: String, Hashable, Sendable, CaseIterable {
         /// Estimate, but never correct.
@@ -132,6 +137,8 @@ public struct ClockSync: Sendable {
         var peerMinusRaw: Double
         var delay: Int64
         var stratum: UInt8
+        /// Weight in the fit (reference mode: less for each stratum above the lowest).
+        var weight = 1.0
     }
 
     /// What one update concluded.
@@ -228,7 +235,19 @@ public struct ClockSync: Sendable {
             Sample(
                 peer: peer, raw: sent &+ (arrived &- sent) / 2, peerMinusRaw: offset, delay: delay,
                 stratum: peerStratum))
-        if samples.count > configuration.window { samples.removeFirst(samples.count - configuration.window) }
+        while samples.count > configuration.window { forgetOne() }
+    }
+
+    /// Drops the oldest sample; in reference mode the oldest of the highest stratum, so that the
+    /// rare samples close to the reference stay for their whole lifetime.
+    private mutating func forgetOne() {
+        guard configuration.mode == .reference, let worst = samples.map(\.stratum).max(),
+            let index = samples.firstIndex(where: { $0.stratum == worst })
+        else {
+            samples.removeFirst()
+            return
+        }
+        samples.remove(at: index)
     }
 
     // MARK: Correction
@@ -256,17 +275,28 @@ public struct ClockSync: Sendable {
         slewEnd = now &+ configuration.updateIntervalNanoseconds
     }
 
-    /// The samples the estimate uses: the lowest-delay half of those in the window, in reference
-    /// mode of those from members that follow the reference.
+    /// The samples the estimate uses: the lowest-delay half of those in the window. In reference
+    /// mode only samples of members that follow the reference (stratum below 255) count, the
+    /// lowest-delay half of each stratum, weighted by 1/8 per stratum above the lowest.
     private func usable() -> [Sample] {
-        var chosen = samples
-        if configuration.mode == .reference {
-            chosen = chosen.filter { $0.stratum < 255 }
+        guard configuration.mode == .reference else { return Self.lowestDelayHalf(samples) }
+        let synced = samples.filter { $0.stratum < 255 }
+        guard let best = synced.map(\.stratum).min() else { return [] }
+        var chosen: [Sample] = []
+        for stratum in Set(synced.map(\.stratum)).sorted() {
+            for var sample in Self.lowestDelayHalf(synced.filter { $0.stratum == stratum }) {
+                sample.weight = 1 / Double(UInt64(1) << (6 * min(UInt64(stratum - best), 10)))
+                chosen.append(sample)
+            }
         }
-        guard chosen.count > 2 else { return chosen }
-        let delays = chosen.map(\.delay).sorted()
+        return chosen
+    }
+
+    private static func lowestDelayHalf(_ samples: [Sample]) -> [Sample] {
+        guard samples.count > 2 else { return samples }
+        let delays = samples.map(\.delay).sorted()
         let median = delays[(delays.count - 1) / 2]
-        return chosen.filter { $0.delay <= median }
+        return samples.filter { $0.delay <= median }
     }
 
     /// Offset (target minus the correction now) and, once samples fit a line over a long enough
@@ -288,57 +318,59 @@ public struct ClockSync: Sendable {
                 break
             }
             // A few samples far off are outliers; beyond those, the oldest samples predate the
-            // cluster's convergence: fit the newest ones that agree.
+            // cluster's convergence: fit the newest ones that agree (of the highest stratum
+            // first: samples closer to the reference stay longest).
             if outliers > 0 {
                 outliers -= 1
                 points.remove(at: line.worstIndex)
-            } else {
-                points.removeFirst()
+            } else if let worst = points.map(\.stratum).max(), let oldest = points.firstIndex(where: { $0.stratum == worst }) {
+                points.remove(at: oldest)
             }
         }
-        var basis: [Sample]
-        if configuration.mode == .reference {
-            // The offset comes from the lowest stratum only.
-            let best = chosen.map(\.stratum).min() ?? 255
-            basis = (consistent ? points : chosen).filter { $0.stratum == best }
-            if basis.isEmpty { basis = chosen.filter { $0.stratum == best } }
-        } else if consistent {
+        let basis: [Sample]
+        if consistent {
             basis = points
         } else {
-            // Still converging: the newest quarter.
-            basis = Array(chosen.sorted { $0.raw < $1.raw }.suffix(4))
+            // Still converging: the newest four of the lowest stratum.
+            let best = chosen.map(\.stratum).min() ?? 255
+            basis = Array(chosen.filter { $0.stratum == best }.sorted { $0.raw < $1.raw }.suffix(4))
         }
         let slope = drift ?? frequency
         var sum = 0.0
-        for sample in basis { sum += sample.peerMinusRaw + slope * Double(now &- sample.raw) }
-        let target = sum / Double(basis.count)
+        var weights = 0.0
+        for sample in basis {
+            sum += sample.weight * (sample.peerMinusRaw + slope * Double(now &- sample.raw))
+            weights += sample.weight
+        }
+        let target = sum / weights
         return Fit(offset: target - correction(at: now), drift: drift)
     }
 
-    /// Least-squares line through `points` (peer-minus-raw against raw time, relative to `now`).
+    /// Weighted least-squares line through `points` (peer-minus-raw against raw time, relative to `now`).
     private static func line(
         through points: [Sample], at now: Int64
     ) -> (slope: Double?, span: Double, worstResidual: Double, worstIndex: Int) {
-        let count = Double(points.count)
+        var weights = 0.0
         var meanX = 0.0
         var meanY = 0.0
         var low = Double.infinity
         var high = -Double.infinity
         for point in points {
             let x = Double(point.raw &- now)
-            meanX += x
-            meanY += point.peerMinusRaw
+            weights += point.weight
+            meanX += point.weight * x
+            meanY += point.weight * point.peerMinusRaw
             low = min(low, x)
             high = max(high, x)
         }
-        meanX /= count
-        meanY /= count
+        meanX /= weights
+        meanY /= weights
         var sxx = 0.0
         var sxy = 0.0
         for point in points {
             let dx = Double(point.raw &- now) - meanX
-            sxx += dx * dx
-            sxy += dx * (point.peerMinusRaw - meanY)
+            sxx += point.weight * dx * dx
+            sxy += point.weight * dx * (point.peerMinusRaw - meanY)
         }
         let slope = sxx > 0 ? sxy / sxx : nil
         var worst = 0.0

@@ -14,8 +14,11 @@
 /// whatever the network does, so any two nodes agree on the order of the events both delivered.
 /// Liveness and completeness need the failure detector: a member that is down (suspected members
 /// still count) leaves the configuration `settle` after it was declared dead, only once this node
-/// holds every event the cluster knows it published, and only while this node still sees a
-/// majority of the configuration. In a partition without a majority side every node waits; after
+/// holds every event the cluster knows it published, and only while this node sees a majority of
+/// the configuration: it has heard directly from more than half of it (itself included) since the
+/// first of the members now down went down, counted against the configuration as it was then (so
+/// that a minority cannot shrink the configuration one death at a time until it looks like a
+/// majority). In a partition without a majority side every node waits; after
 /// the partition heals the vectors merge and delivery resumes in the same order everywhere. An event
 /// that arrives after delivery has passed its time (its origin was declared dead and dropped while
 /// it published) is counted as late and never delivered.
@@ -90,9 +93,16 @@ public struct EventOrder: Sendable {
     public private(set) var members: Set<NodeID> = []
     /// Members of the configuration currently believed down: since when, and whether they left.
     private var down: [NodeID: (since: Instant, left: Bool)] = [:]
+    /// The configuration's size when the members now down began to go down: the majority is of
+    /// that, so that dropping some of them one by one never turns a minority into a majority.
+    private var quorumBase = 0
+    /// Members this node heard from directly since then (see `heard(from:)`).
+    private var heardSinceDown: Set<NodeID> = []
     /// Members dropped from the configuration, with their heartbeat then: their later events in
     /// that epoch come too late to be placed and are never delivered.
     private var removed: [NodeID: Heartbeat] = [:]
+    /// The member with the lowest bound at the last full look (see `deliverStable`).
+    private var blocker: NodeID?
     /// The last delivered position; nothing at or before it is delivered again.
     public private(set) var frontier: OrderKey?
     /// Where this node stepped into the cluster's order (its first heartbeat vector); events up
@@ -165,8 +175,20 @@ public struct EventOrder: Sendable {
             down[id] = nil
             removed[id] = nil
         } else if members.contains(id), down[id] == nil || down[id]?.left != left {
+            if down.isEmpty {
+                quorumBase = members.count + 1
+                heardSinceDown = []
+            }
             down[id] = (down[id]?.since ?? now, left)
         }
+    }
+
+    /// This node received an authenticated message from `id` (any kind). While members are down,
+    /// that is the evidence of a majority: suspicion spreads too slowly through a partition to
+    /// tell this node which members it still reaches.
+    public mutating func heard(from id: NodeID) {
+        guard !down.isEmpty, down[id] == nil else { return }
+        heardSinceDown.insert(id)
     }
 
     // MARK: Events
@@ -245,8 +267,10 @@ public struct EventOrder: Sendable {
     /// Drops down members whose time has come, then delivers what became stable.
     public mutating func tick(now: Instant) -> [BusEvent] {
         guard !down.isEmpty else { return deliverStable() }
-        let live = members.count - down.count + 1
-        let quorum = live * 2 > members.count + 1
+        // This node and the members it heard from since the first of those now down went down,
+        // against the configuration as it was then.
+        let live = heardSinceDown.filter { members.contains($0) && down[$0] == nil }.count + 1
+        let quorum = live * 2 > max(quorumBase, members.count + 1)
         for (id, state) in down {
             let elapsed = now.nanoseconds &- state.since.nanoseconds
             guard elapsed >= configuration.settleNanoseconds else { continue }
@@ -313,7 +337,17 @@ public struct EventOrder: Sendable {
 
     private mutating func deliverStable() -> [BusEvent] {
         guard let first = pending.first else { return [] }
-        let stable = stableTime
+        // The member that held delivery back last time usually still does: check it alone
+        // before going over every member (a large cluster calls this on every arrival).
+        if let blocker, members.contains(blocker), bound(of: blocker) < first.lamport { return [] }
+        var stable = clock
+        for member in members {
+            let bound = self.bound(of: member)
+            if bound < stable {
+                stable = bound
+                blocker = member
+            }
+        }
         guard first.lamport <= stable else { return [] }
         let count = pending.prefix { $0.lamport <= stable }.count
         let ready = Array(pending.prefix(count))

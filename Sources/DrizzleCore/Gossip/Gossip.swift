@@ -163,17 +163,26 @@ public struct Gossip: Sendable {
         excluding excluded: Set<RumorID>, using generator: inout some RandomNumberGenerator
     ) -> [Rumor] {
         guard !hot.isEmpty else { return [] }
-        let candidates = hot.compactMap { entries[$0] }.filter { !excluded.contains($0.rumor.id) }
-            .sorted { ($0.transmits, $1.order) < ($1.transmits, $0.order) }
+        // The candidates in that order, drawn one by one from a heap until nothing more fits: a
+        // message takes a few, the hot set may hold thousands (the same choice as sorting them all).
+        var candidates = HotHeap()
+        var smallest = Int.max
+        for id in hot where !excluded.contains(id) {
+            guard let entry = entries[id] else { continue }
+            let size = entry.rumor.encodedLength
+            candidates.items.append(.init(transmits: entry.transmits, order: entry.order, id: id, size: size))
+            smallest = min(smallest, size)
+        }
+        candidates.heapify()
         var selected: [Rumor] = []
         var bytes = 0
         let limit = policy.transmitLimit.limit(clusterSize: clusterSize)
-        for candidate in candidates {
-            let size = candidate.rumor.encodedLength
-            if bytes + size > rumorBudgetBytes { continue }
-            bytes += size
-            selected.append(candidate.rumor)
-            let id = candidate.rumor.id
+        while bytes + smallest <= rumorBudgetBytes, let candidate = candidates.popFirst() {
+            if bytes + candidate.size > rumorBudgetBytes { continue }
+            guard let rumor = entries[candidate.id]?.rumor else { continue }
+            bytes += candidate.size
+            selected.append(rumor)
+            let id = candidate.id
             entries[id]?.transmits += 1
             if (entries[id]?.transmits ?? 0) >= limit { coolDown(id) }
             if policy.feedback == .blind { countContact(id, recipientKnew: false, using: &generator) }
@@ -212,5 +221,46 @@ public struct Gossip: Sendable {
             if candidate != excluded, !chosen.contains(candidate) { chosen.append(candidate) }
         }
         return chosen
+    }
+}
+
+/// Hot rumors by "least transmitted, then newest" (a binary min-heap on those keys).
+private struct HotHeap {
+    struct Item {
+        var transmits: Int
+        var order: UInt64
+        var id: RumorID
+        var size: Int
+
+        func precedes(_ other: Item) -> Bool { (transmits, other.order) < (other.transmits, order) }
+    }
+
+    var items: [Item] = []
+
+    mutating func heapify() {
+        guard items.count > 1 else { return }
+        for index in stride(from: items.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+    }
+
+    mutating func popFirst() -> Item? {
+        guard !items.isEmpty else { return nil }
+        items.swapAt(0, items.count - 1)
+        let first = items.removeLast()
+        siftDown(0)
+        return first
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var parent = start
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var first = parent
+            if left < items.count, items[left].precedes(items[first]) { first = left }
+            if right < items.count, items[right].precedes(items[first]) { first = right }
+            if first == parent { return }
+            items.swapAt(parent, first)
+            parent = first
+        }
     }
 }

@@ -66,7 +66,9 @@ public struct Membership: Sendable {
     public private(set) var health = LocalHealth()
     public private(set) var leaving = false
 
-    private var view: [NodeID: Member] = [:]
+    private var view: [NodeID: Member] = [:] { didSet { active = nil } }
+    /// `activeMembers`, kept between changes of the view (nodes ask for it several times a round).
+    private var active: [Member]?
     private var suspicions: [NodeID: Suspicion] = [:]
     private var banned: Set<NodeID> = []
     private var broadcasts: BroadcastQueue
@@ -118,10 +120,10 @@ public struct Membership: Sendable {
     public func member(_ id: NodeID) -> Member? { view[id] }
 
     /// Alive and suspect members, itself excluded.
-    public var activeMembers: [Member] { view.values.filter { $0.state.isActive }.sorted { $0.id < $1.id } }
+    public var activeMembers: [Member] { active ?? view.values.filter { $0.state.isActive }.sorted { $0.id < $1.id } }
 
     /// The size of the cluster as this view counts it (itself included).
-    public var viewSize: Int { view.values.reduce(1) { $0 + ($1.state.isActive ? 1 : 0) } }
+    public var viewSize: Int { active.map { $0.count + 1 } ?? view.values.reduce(1) { $0 + ($1.state.isActive ? 1 : 0) } }
 
     /// Membership updates waiting to be piggybacked.
     public var pendingUpdates: Int { broadcasts.count }
@@ -205,11 +207,14 @@ public struct Membership: Sendable {
                 outputs += declare(id, state: .dead, incarnation: member.incarnation, reporter: me, now: now)
             }
         }
-        for (id, member) in view where !member.state.isActive
-            && member.since.advanced(byNanoseconds: configuration.reapNanoseconds) <= now && !banned.contains(id)
-        {
-            view[id] = nil
+        if active?.count != view.count {
+            for (id, member) in view where !member.state.isActive
+                && member.since.advanced(byNanoseconds: configuration.reapNanoseconds) <= now && !banned.contains(id)
+            {
+                view[id] = nil
+            }
         }
+        if active == nil { active = activeMembers }
         if probe == nil, nextProbeAt <= now, !leaving {
             if !pendingSeeds.isEmpty {
                 // No seed has answered the join with the full state yet: ask again, once per probe

@@ -201,7 +201,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         handle(replication.tick(now: now, ring: ring, store: store), sends: &sends, effects: &effects, now: now)
         if nextGossipAt <= now {
             nextGossipAt = now.advanced(byNanoseconds: gossipIntervalNanoseconds)
-            let peers = membership.activeMembers.map(\.id)
+            // A view, not a copy: the member list is long and gossip picks only `fanout` of it.
+            let peers = membership.activeMembers.lazy.map(\.id)
             let outputs = gossip.tick(peers: peers, clusterSize: membership.viewSize, using: &generator)
             effects += handle(outputs, sends: &sends, now: now)
         }
@@ -234,6 +235,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         var effects: [Effect] = received.replies.map { .send(to: address, bytes: $0, reliable: false) }
         guard let envelope = received.envelope else { return effects }
         let sender = envelope.header.sender
+        bus.heard(from: sender)
         var sends: [(String, Frame, Bool)] = []
         for frame in envelope.frames {
             if let message = MembershipMessage(frame: frame) {

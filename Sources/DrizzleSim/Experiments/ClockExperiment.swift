@@ -69,6 +69,9 @@ public struct ClockExperiment: Sendable {
         public var meanAfterConvergenceNanoseconds: Double?
         /// The reference node's index (reference mode).
         public var reference: Int?
+        /// The synchronised clocks' common rate against true time at the end, in ppm (averaging
+        /// settles on a rate near the mean drift, reference mode on the reference's).
+        public var clusterRatePPM: Double?
         /// Each node's estimated drift against its true drift relative to the cluster's clock,
         /// at the end: median and largest absolute error in ppm (synchronising runs).
         public var driftErrorMedianPPM: Double?
@@ -168,18 +171,20 @@ public struct ClockExperiment: Sendable {
             result.worstAfterConvergenceNanoseconds = after.max()
             result.meanAfterConvergenceNanoseconds = Double(after.reduce(0, +)) / Double(max(1, after.count))
         }
-        // Drift against the cluster's clock: the reference's rate, or the mean rate.
-        let clusterDrift = reference.map { errors[$0].driftPPM } ?? errors.map(\.driftPPM).reduce(0, +) / Double(count)
-        var driftErrors: [Double] = []
+        // Drift: each node's estimate against its true rate error; the cluster's own clock runs at
+        // a common rate (the reference's, or wherever averaging settled), taken as the median.
+        var differences: [Double] = []
         for index in 0..<count where index != reference {
             let estimate = simulator.nodes[index].core.clock.estimate(at: simulator.localTime(of: index))
-            // The estimate is the raw clock's rate against the cluster's; true: (1 + d)/(1 + c) − 1.
-            let truth = ((1 + errors[index].driftPPM / 1e6) / (1 + clusterDrift / 1e6) - 1) * 1e6
-            driftErrors.append(abs(estimate.driftPPM - truth))
+            differences.append(estimate.driftPPM - errors[index].driftPPM)
         }
-        driftErrors.sort()
-        result.driftErrorMedianPPM = driftErrors.isEmpty ? nil : driftErrors[driftErrors.count / 2]
-        result.driftErrorMaximumPPM = driftErrors.last
+        if !differences.isEmpty {
+            let common = differences.sorted()[differences.count / 2]
+            let spread = differences.map { abs($0 - common) }.sorted()
+            result.clusterRatePPM = -common
+            result.driftErrorMedianPPM = spread[spread.count / 2]
+            result.driftErrorMaximumPPM = spread.last
+        }
         if mode == .reference {
             result.highestStratum = simulator.nodes.map(\.core.clock.stratum).max()
         }

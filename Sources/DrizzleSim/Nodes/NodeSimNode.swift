@@ -15,6 +15,9 @@ public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedN
     /// Bus events delivered here, with the node's local time, when `recordsDeliveries` is on (an
     /// experiment drains it as it goes).
     public var deliveries: [(at: Instant, event: BusEvent)] = []
+    /// Bus events as they first arrive here (or are published here), before ordering holds them
+    /// back, with the node's local time; recorded with `recordsDeliveries`.
+    public var arrivals: [(at: Instant, rumor: Rumor)] = []
     public var recordsDeliveries = false
     /// How many events this node delivered, and a hash of their sequence (FNV-1a over each
     /// event's Lamport time and origin, in delivery order).
@@ -62,7 +65,9 @@ public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedN
                 deliveredCount += 1
                 deliveryHash = Self.fold(deliveryHash, event.key)
                 if recordsDeliveries { deliveries.append((now, event)) }
-            case .learned, .revocationsUpdated, .lookupFinished, .dataReply:
+            case .learned(let rumor):
+                if recordsDeliveries, rumor.kind == RumorKind.event { arrivals.append((now, rumor)) }
+            case .revocationsUpdated, .lookupFinished, .dataReply:
                 break
             }
         }
