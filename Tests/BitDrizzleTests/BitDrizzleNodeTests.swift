@@ -155,7 +155,7 @@ struct BitDrizzleNodeTests {
         #expect(took < .seconds(1), "the service took \(took) to stop")
         #expect(await service.isRunning == false)
         let timeout = Task {
-            try? await Task.sleep(for: .seconds(5))
+            try? await Task.sleep(for: .seconds(15))
             sawLeave.cancel()
         }
         #expect(await sawLeave.value, "the peer did not see a graceful leave")
