@@ -25,7 +25,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
         .package(
             url: "https://github.com/apple/swift-configuration", from: "1.4.0",
@@ -81,7 +80,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
-        // Examples: built with everything else, so CI checks they compile (docs/api.md).
+        // Examples: built with everything else, so CI checks they compile (docs/api.md). The
+        // Hummingbird service is its own package (Examples/MembersService/Package.swift).
         .executableTarget(
             name: "drizzle-chat",
             dependencies: [
@@ -89,14 +89,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/Chat", exclude: ["demo.sh"], swiftSettings: strict),
-        .executableTarget(
-            name: "drizzle-members-service",
-            dependencies: [
-                "BitDrizzle", .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ],
-            path: "Examples/MembersService", swiftSettings: strict),
         .executableTarget(
             name: "drizzle-keys",
             dependencies: [

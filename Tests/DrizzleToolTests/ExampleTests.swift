@@ -31,7 +31,10 @@ struct ExampleTests {
     @Test("the members service: two embedded nodes answer /members and /size as JSON, and stop on SIGTERM")
     func membersService() async throws {
         try await withScratchDirectory { folder in
-            let executable = try builtExecutable("drizzle-members-service")
+            // Its own package (it depends on Hummingbird); scripts/test builds it before the tests.
+            let executable = try builtExecutable(
+                "drizzle-members-service", in: "Examples/MembersService",
+                buildWith: "swift build --package-path Examples/MembersService")
             let base = 47_700 + Int.random(in: 0..<100) * 2
             func launch(_ name: String, node: Int, http: Int, join: Int?) throws -> Process {
                 let process = Process()

@@ -36,12 +36,13 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     .deletingLastPathComponent()
 
 /// The built executable `name` under `.build/debug/`; throws, saying to build it, when missing.
-func builtExecutable(_ name: String) throws -> URL {
-    let url = packageRoot.appendingPathComponent(".build/debug/\(name)")
+func builtExecutable(
+    _ name: String, in package: String = ".",
+    buildWith build: String = "swift build --build-tests, then swift test --skip-build"
+) throws -> URL {
+    let url = packageRoot.appendingPathComponent(package).appendingPathComponent(".build/debug/\(name)")
     guard FileManager.default.isExecutableFile(atPath: url.path) else {
-        throw ToolRunError(
-            description: "\(url.path) is missing: build it first (`swift build --build-tests`, then "
-                + "`swift test --skip-build`)")
+        throw ToolRunError(description: "\(url.path) is missing: build it first (`\(build)`)")
     }
     return url
 }
