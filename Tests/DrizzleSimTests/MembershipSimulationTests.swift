@@ -95,6 +95,24 @@ struct MembershipSimulationTests {
         }
     }
 
+    @Test("a 50/50 partition long enough for each half to declare (and reap) the other dead heals by reconnect")
+    func partitionHeals() {
+        let (simulator, directory) = membershipCluster(20)
+        simulator.run(rounds: 200)
+        // 60 s apart: every member of the other half is declared dead, and reaped after 30 s.
+        simulator.network.partition(Dictionary(uniqueKeysWithValues: (10..<20).map { ($0, 1) }))
+        simulator.run(rounds: simulator.rounds + 600)
+        for index in simulator.nodes.indices {
+            #expect(activeView(simulator.nodes[index]).count == 9, "node \(index) sees only its own half")
+        }
+        simulator.network.heal()
+        // Reconnect offers a full state exchange to one dead member every 10 s; a minute is plenty.
+        simulator.run(rounds: simulator.rounds + 600)
+        for index in simulator.nodes.indices {
+            #expect(missing(simulator, index, of: directory.ids) == 0, "node \(index)")
+        }
+    }
+
     @Test("a revoked node is expelled everywhere and never re-admitted")
     func revokedExpelled() throws {
         let (simulator, directory) = membershipCluster(20)

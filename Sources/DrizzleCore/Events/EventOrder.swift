@@ -13,12 +13,14 @@
 /// Guarantees: a node delivers each event at most once and strictly in `(lamport, origin)` order,
 /// whatever the network does, so any two nodes agree on the order of the events both delivered.
 /// Liveness and completeness need the failure detector: a member that is down (suspected members
-/// still count) leaves the configuration `settle` after it was declared dead, only once this node
-/// holds every event the cluster knows it published, and only while this node sees a majority of
-/// the configuration: it has heard directly from more than half of it (itself included) since the
-/// first of the members now down went down, counted against the configuration as it was then (so
-/// that a minority cannot shrink the configuration one death at a time until it looks like a
-/// majority). In a partition without a majority side every node waits; after
+/// still count) leaves the configuration once it has been dead for `settle` while this node saw a
+/// majority of the configuration, and only once this node holds every event the cluster knows it
+/// published. Seeing a majority means having heard directly from more than half of the
+/// configuration (itself included) since the first of the members now down went down, counted
+/// against the configuration as it was then (so that a minority cannot shrink the configuration
+/// one death at a time until it looks like a majority); the `settle` clock starts no earlier than
+/// the majority did (so that when a partition heals, the first member heard from across it does
+/// not let this node drop the others there, alive but not yet heard from). In a partition without a majority side every node waits; after
 /// the partition heals the vectors merge and delivery resumes in the same order everywhere. An event
 /// that arrives after delivery has passed its time (its origin was declared dead and dropped while
 /// it published) is counted as late and never delivered.
@@ -86,6 +88,9 @@ public struct EventOrder: Sendable {
     /// Events this node published in this epoch.
     public private(set) var published: UInt64 = 0
     private var vector: [NodeID: Heartbeat] = [:]
+    /// The vector's ids (this node's included) in order with their epochs, and their digest: the
+    /// shape a compact vector is written against. Rebuilt when an id or an epoch is new.
+    private var layout: Layout?
     private var progress: [NodeID: Progress] = [:]
     /// Received events not yet delivered, in order.
     private var pending: [BusEvent] = []
@@ -98,6 +103,8 @@ public struct EventOrder: Sendable {
     private var quorumBase = 0
     /// Members this node heard from directly since then (see `heard(from:)`).
     private var heardSinceDown: Set<NodeID> = []
+    /// Since when those make a majority (nil while they do not).
+    private var quorumSince: Instant?
     /// Members dropped from the configuration, with their heartbeat then: their later events in
     /// that epoch come too late to be placed and are never delivered.
     private var removed: [NodeID: Heartbeat] = [:]
@@ -178,6 +185,7 @@ public struct EventOrder: Sendable {
             if down.isEmpty {
                 quorumBase = members.count + 1
                 heardSinceDown = []
+                quorumSince = nil
             }
             down[id] = (down[id]?.since ?? now, left)
         }
@@ -234,8 +242,7 @@ public struct EventOrder: Sendable {
             late += 1
             return []
         }
-        let seen = Heartbeat(epoch: event.epoch, lamport: event.lamport, published: event.sequence)
-        vector[origin] = vector[origin].map { $0.merged(with: seen) } ?? seen
+        record(Heartbeat(epoch: event.epoch, lamport: event.lamport, published: event.sequence), of: origin)
         if let frontier, event.key <= frontier {
             late += 1
             return []
@@ -249,7 +256,7 @@ public struct EventOrder: Sendable {
         var fresh: [NodeID] = []
         for (id, beat) in entries where id != me {
             if vector[id] == nil { fresh.append(id) }
-            vector[id] = vector[id].map { $0.merged(with: beat) } ?? beat
+            record(beat, of: id)
             clock = max(clock, beat.lamport)
         }
         if let start {
@@ -270,16 +277,116 @@ public struct EventOrder: Sendable {
         // This node and the members it heard from since the first of those now down went down,
         // against the configuration as it was then.
         let live = heardSinceDown.filter { members.contains($0) && down[$0] == nil }.count + 1
-        let quorum = live * 2 > max(quorumBase, members.count + 1)
+        if live * 2 > max(quorumBase, members.count + 1) {
+            quorumSince = quorumSince ?? now
+        } else {
+            quorumSince = nil
+        }
         for (id, state) in down {
-            let elapsed = now.nanoseconds &- state.since.nanoseconds
+            // A member that left said so; one that died must stay dead for `settle` while this
+            // node sees a majority (not merely since it went down: when a partition heals, the
+            // first member heard from across it makes a majority at once, while the others there,
+            // alive, are still marked dead here until they refute it).
+            let since: Instant
+            if state.left {
+                since = state.since
+            } else if let quorumSince {
+                since = max(state.since, quorumSince)
+            } else {
+                continue
+            }
+            let elapsed = now.nanoseconds &- since.nanoseconds
             guard elapsed >= configuration.settleNanoseconds else { continue }
-            guard state.left || quorum else { continue }
             if holdsEverything(of: id) || elapsed >= configuration.missingTimeoutNanoseconds {
                 members.remove(id)
                 down[id] = nil
                 removed[id] = vector[id] ?? Heartbeat(epoch: 0, lamport: 0, published: 0)
             }
+        }
+        return deliverStable()
+    }
+
+    // MARK: Compact vectors
+
+    /// The shape of the vector: its ids (this node's included) in order, their epochs, and a
+    /// digest of both. Two nodes with the same layout exchange vectors without ids or epochs.
+    struct Layout: Sendable {
+        var ids: [NodeID]
+        var digest: UInt64
+    }
+
+    /// Merges `beat` into `id`'s entry; a new id or a new epoch changes the layout.
+    private mutating func record(_ beat: Heartbeat, of id: NodeID) {
+        if let old = vector[id] {
+            let merged = old.merged(with: beat)
+            if merged.epoch != old.epoch { layout = nil }
+            vector[id] = merged
+        } else {
+            vector[id] = beat
+            layout = nil
+        }
+    }
+
+    private mutating func currentLayout() -> Layout {
+        if let layout { return layout }
+        var ids = Array(vector.keys)
+        ids.append(me)
+        ids.sort()
+        // FNV-1a over (id, epoch) in order: a check that both sides hold the same ids and epochs,
+        // not a defence (every sender is an authenticated member, who could send any vector).
+        var digest: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix(_ value: UInt64) {
+            for shift in stride(from: 56, through: 0, by: -8) {
+                digest = (digest ^ (value >> UInt64(shift) & 0xFF)) &* 0x0000_0100_0000_01B3
+            }
+        }
+        for id in ids {
+            mix(id.high)
+            mix(id.low)
+            mix(UInt64(id == me ? epoch : vector[id]?.epoch ?? 0))
+        }
+        let fresh = Layout(ids: ids, digest: digest)
+        layout = fresh
+        return fresh
+    }
+
+    /// The vector in compact form: for each id of the layout, in order, how far its Lamport time
+    /// lies below the largest and how many events it published.
+    public mutating func compactVector() -> CompactVector {
+        let shape = currentLayout()
+        var beats: [Heartbeat] = []
+        beats.reserveCapacity(shape.ids.count)
+        var base: UInt64 = 0
+        for id in shape.ids {
+            let beat = id == me ? heartbeat : vector[id] ?? Heartbeat(epoch: 0, lamport: 0, published: 0)
+            base = max(base, beat.lamport)
+            beats.append(beat)
+        }
+        return CompactVector(
+            digest: shape.digest, base: base, below: beats.map { base - $0.lamport }, published: beats.map(\.published))
+    }
+
+    /// Merges a compact vector. Returns nil, merging nothing, when the sender's layout is not this
+    /// node's (an id or an epoch differs): the sender must then send its full vector.
+    public mutating func merge(_ compact: CompactVector, now: Instant) -> [BusEvent]? {
+        let shape = currentLayout()
+        guard compact.digest == shape.digest, compact.below.count == shape.ids.count,
+            compact.published.count == shape.ids.count
+        else { return nil }
+        var highest = clock
+        for (index, id) in shape.ids.enumerated() where id != me {
+            guard let old = vector[id] else { continue }
+            let lamport = compact.base - compact.below[index]
+            let beat = Heartbeat(
+                epoch: old.epoch, lamport: max(old.lamport, lamport), published: max(old.published, compact.published[index]))
+            if beat != old { vector[id] = beat }
+            highest = max(highest, lamport)
+        }
+        clock = highest
+        // Same layout: the sender knows no member this node does not, so nothing is history here.
+        if start == nil {
+            takeStep()
+            steppedAt = now
         }
         return deliverStable()
     }
@@ -363,29 +470,67 @@ extension FrameType {
     public static let heartbeatVector: UInt8 = 0x62
 }
 
-/// The bus's anti-entropy message: the sender's heartbeat vector.
+/// The bus's anti-entropy message: the sender's heartbeat vector, in full (ids, epochs and
+/// counts) or compact (counts only, in the order of a layout both sides share; see
+/// `EventOrder.compactVector()`).
 public struct HeartbeatVector: Hashable, Sendable {
-    public var entries: [NodeID: EventOrder.Heartbeat]
-    public var isReply: Bool
-
-    public init(entries: [NodeID: EventOrder.Heartbeat], isReply: Bool) {
-        self.entries = entries
-        self.isReply = isReply
+    public enum Body: Hashable, Sendable {
+        case full([NodeID: EventOrder.Heartbeat])
+        case compact(CompactVector)
     }
 
-    /// Bytes per entry: id (16), epoch (4), lamport (8), published (8).
+    public var body: Body
+    /// An answer to a push (it gets no answer itself).
+    public var isReply: Bool
+    /// The sender could not read the compact vector it was sent: answer with the full one.
+    public var wantsFull: Bool
+
+    public init(body: Body, isReply: Bool, wantsFull: Bool = false) {
+        self.body = body
+        self.isReply = isReply
+        self.wantsFull = wantsFull
+    }
+
+    public init(entries: [NodeID: EventOrder.Heartbeat], isReply: Bool) {
+        self.init(body: .full(entries), isReply: isReply)
+    }
+
+    /// The entries of a full vector (empty for a compact one).
+    public var entries: [NodeID: EventOrder.Heartbeat] {
+        if case .full(let entries) = body { return entries }
+        return [:]
+    }
+
+    /// Bytes per full entry: id (16), epoch (4), lamport (8), published (8).
     static let entryLength = 36
+    static let replyFlag: UInt8 = 1
+    static let compactFlag: UInt8 = 2
+    static let wantsFullFlag: UInt8 = 4
 
     public var frame: Frame {
         var writer = ByteWriter()
-        writer.write(UInt8(isReply ? 1 : 0))
-        writer.write(UInt32(entries.count))
-        for (id, beat) in entries.sorted(by: { $0.key < $1.key }) {
-            writer.write(id.high)
-            writer.write(id.low)
-            writer.write(beat.epoch)
-            writer.write(beat.lamport)
-            writer.write(beat.published)
+        var flags: UInt8 = isReply ? Self.replyFlag : 0
+        if wantsFull { flags |= Self.wantsFullFlag }
+        switch body {
+        case .full(let entries):
+            writer.write(flags)
+            writer.write(UInt32(entries.count))
+            for (id, beat) in entries.sorted(by: { $0.key < $1.key }) {
+                writer.write(id.high)
+                writer.write(id.low)
+                writer.write(beat.epoch)
+                writer.write(beat.lamport)
+                writer.write(beat.published)
+            }
+        case .compact(let compact):
+            writer.write(flags | Self.compactFlag)
+            writer.write(compact.digest)
+            writer.write(UInt32(compact.below.count))
+            writer.write(compact.base)
+            for (below, published) in zip(compact.below, compact.published) {
+                writer.writeVarint(below)
+                writer.writeVarint(published)
+            }
         }
         return Frame(type: FrameType.heartbeatVector, body: writer.finish())
     }
@@ -393,8 +538,34 @@ public struct HeartbeatVector: Hashable, Sendable {
     public init?(frame: Frame) {
         guard frame.type == FrameType.heartbeatVector else { return nil }
         var reader = ByteReader(frame.body)
-        guard let flag = reader.readUInt8(), flag <= 1, let count = reader.readUInt32(),
-            Int(count) == reader.remaining / Self.entryLength, reader.remaining % Self.entryLength == 0
+        guard let flags = reader.readUInt8(), flags & ~(Self.replyFlag | Self.compactFlag | Self.wantsFullFlag) == 0
+        else { return nil }
+        let isReply = flags & Self.replyFlag != 0
+        let wantsFull = flags & Self.wantsFullFlag != 0
+        if flags & Self.compactFlag != 0 {
+            // Each entry takes at least 2 bytes: a count beyond that is a lie.
+            guard !wantsFull, let digest = reader.readUInt64(), let count = reader.readUInt32(),
+                let base = reader.readUInt64(), base < BusEvent.maximumCount, Int(count) <= reader.remaining / 2
+            else { return nil }
+            var below: [UInt64] = []
+            var published: [UInt64] = []
+            below.reserveCapacity(Int(count))
+            published.reserveCapacity(Int(count))
+            for _ in 0..<count {
+                guard let gap = reader.readVarint(), gap <= base, let sent = reader.readVarint(),
+                    sent < BusEvent.maximumCount
+                else { return nil }
+                below.append(gap)
+                published.append(sent)
+            }
+            guard reader.remaining == 0 else { return nil }
+            self.init(
+                body: .compact(CompactVector(digest: digest, base: base, below: below, published: published)),
+                isReply: isReply)
+            return
+        }
+        guard let count = reader.readUInt32(), Int(count) == reader.remaining / Self.entryLength,
+            reader.remaining % Self.entryLength == 0
         else { return nil }
         var entries: [NodeID: EventOrder.Heartbeat] = [:]
         entries.reserveCapacity(Int(count))
@@ -406,6 +577,22 @@ public struct HeartbeatVector: Hashable, Sendable {
             entries[NodeID(high: high, low: low)] = EventOrder.Heartbeat(
                 epoch: epoch, lamport: lamport, published: published)
         }
-        self.init(entries: entries, isReply: flag == 1)
+        self.init(body: .full(entries), isReply: isReply, wantsFull: wantsFull)
+    }
+}
+
+/// A heartbeat vector without ids or epochs: for the i-th id of the layout whose digest it
+/// carries, the Lamport time `base - below[i]` and the count `published[i]`.
+public struct CompactVector: Hashable, Sendable {
+    public var digest: UInt64
+    public var base: UInt64
+    public var below: [UInt64]
+    public var published: [UInt64]
+
+    public init(digest: UInt64, base: UInt64, below: [UInt64], published: [UInt64]) {
+        self.digest = digest
+        self.base = base
+        self.below = below
+        self.published = published
     }
 }

@@ -17,6 +17,12 @@ public struct MembershipConfiguration: Hashable, Sendable {
     public var gossipFanout = 3
     /// Full state exchange with one random member this often (0: never).
     public var syncIntervalNanoseconds: Int64 = 30_000_000_000
+    /// This often, a full state exchange is offered to one random member declared dead (not one
+    /// that left), as Serf's reconnect: after a partition heals, each side has declared the other
+    /// dead and probes only its own, so without this the halves would never meet again (0: never).
+    public var reconnectIntervalNanoseconds: Int64 = 10_000_000_000
+    /// Dead members are tried for this long (Serf's reconnect_timeout), also after they are reaped.
+    public var reconnectTimeoutNanoseconds: Int64 = 86_400_000_000_000
     public var lifeguard = true
     /// The most bytes of updates piggybacked on one message.
     public var piggybackBudgetBytes = 1000
@@ -79,6 +85,9 @@ public struct Membership: Sendable {
     private var nextSequence: UInt32 = 0
     private var nextProbeAt: Instant
     private var nextSyncAt: Instant
+    private var nextReconnectAt: Instant
+    /// Dead members reaped from the view, still tried by reconnect until the timeout.
+    private var failed: [NodeID: (address: String, since: Instant)] = [:]
     private var nextGossipAt: Instant
     /// Seeds to ask again until one answers the join with the full state.
     private var pendingSeeds: [String] = []
@@ -103,6 +112,7 @@ public struct Membership: Sendable {
         broadcasts = BroadcastQueue(limit: .memberlist(multiplier: configuration.retransmitMultiplier))
         nextProbeAt = now.advanced(byNanoseconds: configuration.probeIntervalNanoseconds)
         nextSyncAt = now.advanced(byNanoseconds: configuration.syncIntervalNanoseconds)
+        nextReconnectAt = now.advanced(byNanoseconds: configuration.reconnectIntervalNanoseconds)
         nextGossipAt = now.advanced(byNanoseconds: configuration.gossipIntervalNanoseconds)
     }
 
@@ -212,6 +222,7 @@ public struct Membership: Sendable {
                 && member.since.advanced(byNanoseconds: configuration.reapNanoseconds) <= now && !banned.contains(id)
             {
                 view[id] = nil
+                if member.state == .dead { failed[id] = (member.address, member.since) }
             }
         }
         if active == nil { active = activeMembers }
@@ -243,7 +254,27 @@ public struct Membership: Sendable {
                 outputs.append(.send(to: partner.address, message: .sync(members: fullState(), isReply: false)))
             }
         }
+        if configuration.reconnectIntervalNanoseconds > 0, nextReconnectAt <= now {
+            nextReconnectAt = now.advanced(byNanoseconds: configuration.reconnectIntervalNanoseconds)
+            outputs += reconnect(now: now, using: &generator)
+        }
         return outputs
+    }
+
+    /// Offers a full state exchange to one random dead member: if it is alive after all (a healed
+    /// partition), it learns it was declared dead, refutes, and answers with its side's state.
+    private mutating func reconnect(now: Instant, using generator: inout some RandomNumberGenerator) -> [Output] {
+        let timeout = configuration.reconnectTimeoutNanoseconds
+        failed = failed.filter { id, entry in
+            view[id] == nil && !banned.contains(id) && entry.since.advanced(byNanoseconds: timeout) > now
+        }
+        var candidates = view.values.filter { $0.state == .dead && !banned.contains($0.id) && !$0.address.isEmpty }
+            .map { (id: $0.id, address: $0.address) }
+        candidates += failed.map { (id: $0.key, address: $0.value.address) }
+        guard !candidates.isEmpty else { return [] }
+        candidates.sort { $0.id < $1.id }
+        let target = candidates[Int.random(in: 0..<candidates.count, using: &generator)]
+        return [.send(to: target.address, message: .sync(members: fullState(), isReply: false))]
     }
 
     // MARK: Messages
@@ -256,8 +287,9 @@ public struct Membership: Sendable {
         guard !banned.contains(sender) else { return [] }
         var outputs: [Output] = []
         // A member we have never heard of talks to us (its alive update passed us by while it
-        // joined): exchange full state with it now rather than at the next periodic sync.
-        if sender != me, view[sender] == nil {
+        // joined), or one we declared dead (a partition healed): exchange full state with it now
+        // rather than at the next periodic sync.
+        if sender != me, view[sender] == nil || view[sender]?.state == .dead {
             switch message {
             case .join, .sync: break
             default:

@@ -219,7 +219,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             if !active.isEmpty, busy || vectorRounds % max(1, idleVectorEvery) == 0 {
                 lastVectorClock = bus.clock
                 let partner = active[Int.random(in: 0..<active.count, using: &generator)]
-                sends.append((partner.address, vectorFrame(isReply: false), true))
+                sends.append((partner.address, compactVectorFrame(isReply: false), true))
             }
         }
         effects += bus.tick(now: now).map(Effect.delivered)
@@ -273,9 +273,19 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     clock.receive(message, from: sender, at: now)
                 }
             } else if let vector = HeartbeatVector(frame: frame) {
-                effects += bus.merge(vector.entries.map { ($0.key, $0.value) }, now: now).map(Effect.delivered)
-                if !vector.isReply {
-                    sends.append((membership.member(sender)?.address ?? address, vectorFrame(isReply: true), true))
+                let peer = membership.member(sender)?.address ?? address
+                switch vector.body {
+                case .compact(let compact):
+                    if let delivered = bus.merge(compact, now: now) {
+                        effects += delivered.map(Effect.delivered)
+                        if !vector.isReply { sends.append((peer, compactVectorFrame(isReply: true), true)) }
+                    } else if !vector.isReply {
+                        // Different layouts (an id or an epoch one side has not seen): trade full vectors.
+                        sends.append((peer, fullVectorFrame(wantsFull: true), true))
+                    }
+                case .full(let entries):
+                    effects += bus.merge(entries.map { ($0.key, $0.value) }, now: now).map(Effect.delivered)
+                    if vector.wantsFull || !vector.isReply { sends.append((peer, fullVectorFrame(wantsFull: false), true)) }
                 }
             }
         }
@@ -394,8 +404,15 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         return effects
     }
 
-    private func vectorFrame(isReply: Bool) -> Frame {
-        HeartbeatVector(entries: Dictionary(bus.vectorEntries, uniquingKeysWith: { $1 }), isReply: isReply).frame
+    private mutating func compactVectorFrame(isReply: Bool) -> Frame {
+        HeartbeatVector(body: .compact(bus.compactVector()), isReply: isReply).frame
+    }
+
+    /// The full vector, always as an answer (it gets none, unless it asks for the peer's full one).
+    private func fullVectorFrame(wantsFull: Bool) -> Frame {
+        HeartbeatVector(
+            body: .full(Dictionary(bus.vectorEntries, uniquingKeysWith: { $1 })), isReply: true, wantsFull: wantsFull
+        ).frame
     }
 
     /// Adds a clock probe (t1) beside every ping: clock samples ride on SWIM's probes.

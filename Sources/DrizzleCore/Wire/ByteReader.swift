@@ -34,6 +34,21 @@ public struct ByteReader: Sendable {
 
     public mutating func readUInt64() -> UInt64? { readBigEndian(UInt64.self) }
 
+    /// Unsigned LEB128 (see `ByteWriter.writeVarint`); nil when truncated, longer than 10 bytes,
+    /// or beyond 64 bits.
+    public mutating func readVarint() -> UInt64? {
+        var value: UInt64 = 0
+        var shift: UInt64 = 0
+        while let byte = readUInt8() {
+            let bits = UInt64(byte & 0x7F)
+            guard shift < 64, shift < 63 || bits <= 1 else { return nil }
+            value |= bits << shift
+            if byte & 0x80 == 0 { return value }
+            shift += 7
+        }
+        return nil
+    }
+
     public mutating func readInt64() -> Int64? { readBigEndian(UInt64.self).map { Int64(bitPattern: $0) } }
 
     /// Reads exactly `count` bytes, or nothing when fewer are left or `count` is negative.

@@ -30,6 +30,17 @@ public struct ByteWriter: Sendable {
 
     public mutating func write<Bytes: Sequence<UInt8>>(bytes more: Bytes) { bytes.append(contentsOf: more) }
 
+    /// Unsigned LEB128: seven bits per byte, low bits first, the high bit set on every byte but
+    /// the last (1 byte below 128, at most 10 for a `UInt64`).
+    public mutating func writeVarint(_ value: UInt64) {
+        var rest = value
+        while rest >= 0x80 {
+            bytes.append(UInt8(truncatingIfNeeded: rest) | 0x80)
+            rest >>= 7
+        }
+        bytes.append(UInt8(rest))
+    }
+
     private mutating func append<T: FixedWidthInteger>(bigEndian value: T) {
         var shift = T.bitWidth - 8
         while shift >= 0 {
