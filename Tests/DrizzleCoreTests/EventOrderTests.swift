@@ -230,4 +230,64 @@ struct EventOrderTests {
         frame.body[4] = 3  // claims three entries, holds two
         #expect(HeartbeatVector(frame: frame) == nil)
     }
+
+    @Test("compact vectors: nodes with one layout exchange positions only; a different layout asks for the full vector")
+    func compactVectors() throws {
+        var bus = Bus(count: 4)
+        _ = bus.exchangeAll()
+        let event = try bus.publish(0, "c")
+        _ = bus.nodes[0].receive(event)
+        // Same ids and epochs everywhere: node 0's compact vector merges at node 1 by position.
+        let compact = bus.nodes[0].compactVector()
+        #expect(compact.below.count == 4)
+        let frame = HeartbeatVector(body: .compact(compact), isReply: false).frame
+        #expect(frame.body.count < 4 * 36, "\(frame.body.count) bytes")
+        let decoded = try #require(HeartbeatVector(frame: frame))
+        #expect(decoded.body == .compact(compact))
+        _ = bus.nodes[1].receive(event)
+        #expect(bus.nodes[1].merge(compact, now: at) != nil)
+        #expect(bus.nodes[1].clock >= event.lamport)
+
+        // A node of another run (new epoch) changes the layout: the compact vector is refused
+        // until a full vector carries the new epoch, then it merges again.
+        var restarted = EventOrder(me: Bus.ids[3], epoch: 2, configuration: .init(joinGraceNanoseconds: 0))
+        restarted.adopt(Bus.ids.prefix(4))
+        _ = restarted.merge(bus.nodes[0].vectorEntries, now: at)
+        let fromRestarted = restarted.compactVector()
+        #expect(bus.nodes[0].merge(fromRestarted, now: at) == nil, "layouts differ in node 3's epoch")
+        _ = bus.nodes[0].merge(restarted.vectorEntries, now: at)
+        #expect(bus.nodes[0].merge(restarted.compactVector(), now: at) != nil)
+
+        // Damaged compact frames are refused: truncated, a byte too many, below above base.
+        var cut = frame
+        cut.body.removeLast()
+        #expect(HeartbeatVector(frame: cut) == nil)
+        var long = frame
+        long.body.append(0)
+        #expect(HeartbeatVector(frame: long) == nil)
+        var negative = compact
+        negative.below[0] = negative.base + 1
+        #expect(HeartbeatVector(frame: HeartbeatVector(body: .compact(negative), isReply: false).frame) == nil)
+        var unknownFlag = frame
+        unknownFlag.body[0] |= 0x80
+        #expect(HeartbeatVector(frame: unknownFlag) == nil)
+    }
+
+    @Test("LEB128 varints round-trip every width and refuse truncation and overlong encodings")
+    func varints() {
+        for value: UInt64 in [0, 1, 127, 128, 300, 16_383, 16_384, 1 << 35, .max] {
+            var writer = ByteWriter()
+            writer.writeVarint(value)
+            let bytes = writer.finish()
+            var reader = ByteReader(bytes)
+            #expect(reader.readVarint() == value)
+            #expect(reader.remaining == 0)
+            var truncated = ByteReader(Array(bytes.dropLast()))
+            #expect(truncated.readVarint() == nil, "\(value) truncated")
+        }
+        var overlong = ByteReader([UInt8](repeating: 0xFF, count: 10) + [0x01])
+        #expect(overlong.readVarint() == nil)
+        var tooWide = ByteReader([UInt8](repeating: 0xFF, count: 9) + [0x02])
+        #expect(tooWide.readVarint() == nil, "bits beyond 64")
+    }
 }

@@ -329,7 +329,8 @@ public struct EventOrder: Sendable {
 
     private mutating func currentLayout() -> Layout {
         if let layout { return layout }
-        var ids = Array(vector.keys)
+        // The vector may hold this node's own entry too (its own events pass through `receive`).
+        var ids = vector.keys.filter { $0 != me }
         ids.append(me)
         ids.sort()
         // FNV-1a over (id, epoch) in order: a check that both sides hold the same ids and epochs,
