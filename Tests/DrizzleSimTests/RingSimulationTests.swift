@@ -131,6 +131,11 @@ struct RingSimulationTests {
         #expect(wrong == 0)
         #expect(failed == 0)
         #expect(ring.simulator.nodes.allSatisfy { $0.undecodable == 0 })
+        // A quiet ring refreshes its fingers less and less often, down to one a second.
+        let maximum = RingConfiguration().fixFingerMaximumIntervalNanoseconds
+        #expect(ring.simulator.nodes.contains { $0.ring.fixFingerInterval < maximum })
+        ring.run(seconds: 60)
+        #expect(ring.simulator.nodes.allSatisfy { $0.ring.fixFingerInterval == maximum })
     }
 
     @Test("a quarter of the nodes crash: stabilization repairs the ring; lookups find the true owner among survivors")

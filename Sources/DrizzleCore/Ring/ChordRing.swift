@@ -6,6 +6,9 @@ public struct RingConfiguration: Hashable, Sendable {
     public var stabilizeIntervalNanoseconds: Int64
     /// One finger is refreshed this often (trivial ones — those the successor covers — are free).
     public var fixFingerIntervalNanoseconds: Int64
+    /// While refreshes keep finding the fingers already held, the interval doubles up to this;
+    /// any change in the fingers or the neighbours brings it back to `fixFingerIntervalNanoseconds`.
+    public var fixFingerMaximumIntervalNanoseconds: Int64
     /// A ring request unanswered this long counts as failed.
     public var requestTimeoutNanoseconds: Int64
     /// A lookup gives up after this many unanswered requests.
@@ -21,13 +24,15 @@ public struct RingConfiguration: Hashable, Sendable {
 
     public init(
         successorCount: Int = 3, stabilizeIntervalNanoseconds: Int64 = 500_000_000,
-        fixFingerIntervalNanoseconds: Int64 = 100_000_000, requestTimeoutNanoseconds: Int64 = 1_000_000_000,
+        fixFingerIntervalNanoseconds: Int64 = 100_000_000, fixFingerMaximumIntervalNanoseconds: Int64 = 1_000_000_000,
+        requestTimeoutNanoseconds: Int64 = 1_000_000_000,
         lookupAttempts: Int = 5, successorMisses: Int = 3, maintenanceIntervalNanoseconds: Int64 = 1_000_000_000,
         globalIntervalNanoseconds: Int64 = 5_000_000_000, fullCheckIntervalNanoseconds: Int64 = 30_000_000_000
     ) {
         self.successorCount = max(1, successorCount)
         self.stabilizeIntervalNanoseconds = max(1, stabilizeIntervalNanoseconds)
         self.fixFingerIntervalNanoseconds = max(1, fixFingerIntervalNanoseconds)
+        self.fixFingerMaximumIntervalNanoseconds = max(self.fixFingerIntervalNanoseconds, fixFingerMaximumIntervalNanoseconds)
         self.requestTimeoutNanoseconds = max(1, requestTimeoutNanoseconds)
         self.lookupAttempts = max(1, lookupAttempts)
         self.successorMisses = max(1, successorMisses)
@@ -124,6 +129,10 @@ public struct ChordRing: Sendable {
     private var predecessorHeardAt: Instant
     private var nextStabilizeAt: Instant
     private var nextFixFingerAt: Instant
+    /// The current fix-fingers interval (see `fixFingerMaximumIntervalNanoseconds`), and how many
+    /// refreshes in a row found the finger unchanged.
+    public private(set) var fixFingerInterval: Int64
+    private var unchangedRefreshes = 0
     /// Where a join that got no answer is retried.
     private var entry: String?
     /// Lookups answered by this node for others (for metrics).
@@ -136,6 +145,7 @@ public struct ChordRing: Sendable {
         predecessorHeardAt = now
         nextStabilizeAt = now
         nextFixFingerAt = now
+        fixFingerInterval = configuration.fixFingerIntervalNanoseconds
     }
 
     /// The first successor, or this node when it is alone.
@@ -205,10 +215,18 @@ public struct ChordRing: Sendable {
         return setSuccessors(successors + [peer])
     }
 
+    /// The ring changed: refresh fingers at the full rate again (from the next refresh on, at most
+    /// `fixFingerMaximumIntervalNanoseconds` away).
+    private mutating func fingersChanged() {
+        unchangedRefreshes = 0
+        fixFingerInterval = configuration.fixFingerIntervalNanoseconds
+    }
+
     /// Forgets a node membership declared dead or gone: repairs the successor list, predecessor
     /// and fingers at once.
     public mutating func remove(_ id: NodeID, now: Instant) -> [Output] {
         var outputs: [Output] = []
+        fingersChanged()
         fingers.remove(id)
         for lookup in lookups.filter({ $0.value.awaiting.id == id }).keys.sorted() { outputs += retry(lookup, now: now) }
         if predecessor?.id == id {
@@ -304,7 +322,7 @@ public struct ChordRing: Sendable {
             }
         }
         if nextFixFingerAt <= now {
-            nextFixFingerAt = now.advanced(byNanoseconds: configuration.fixFingerIntervalNanoseconds)
+            nextFixFingerAt = now.advanced(byNanoseconds: fixFingerInterval)
             outputs += fixNextFinger(now: now)
         }
         return outputs
@@ -352,6 +370,7 @@ public struct ChordRing: Sendable {
             stabilizing = nil
         }
         successors = list
+        fingersChanged()
         return [.successorsChanged(list)]
     }
 
@@ -417,8 +436,14 @@ public struct ChordRing: Sendable {
 
     private mutating func retry(_ id: UInt64, now: Instant) -> [Output] {
         guard var pending = lookups[id] else { return [] }
+        // A node stayed silent: the ring is not quiet, whatever the fingers say. Like Chord's
+        // implementations, stop routing through it; a later refresh puts it back if it was alive.
+        fingersChanged()
         pending.timeouts += 1
-        if let silent = pending.awaiting.id { pending.failed.insert(silent) }
+        if let silent = pending.awaiting.id {
+            pending.failed.insert(silent)
+            fingers.remove(silent)
+        }
         pending.fallbacks.removeAll { pending.failed.contains($0.id) }
         if pending.fallbacks.isEmpty {
             // Start again from this node's own tables, around the nodes that failed.
@@ -450,7 +475,18 @@ public struct ChordRing: Sendable {
         case .finger(let index):
             guard case .success(let found) = result else { return [] }
             // This node itself owning the start means no other node precedes it there.
-            fingers.set(index, to: found.owner.id == me.id ? nil : found.owner)
+            let entry = found.owner.id == me.id ? nil : found.owner
+            if fingers.entries[index] == entry {
+                // A whole table's worth of refreshes changed nothing: the ring is quiet, refresh less often.
+                unchangedRefreshes += 1
+                if unchangedRefreshes >= 16 {
+                    unchangedRefreshes = 0
+                    fixFingerInterval = min(configuration.fixFingerMaximumIntervalNanoseconds, fixFingerInterval * 2)
+                }
+            } else {
+                fingers.set(index, to: entry)
+                fingersChanged()
+            }
             return []
         }
     }
