@@ -290,4 +290,43 @@ struct EventOrderTests {
         var tooWide = ByteReader([UInt8](repeating: 0xFF, count: 9) + [0x02])
         #expect(tooWide.readVarint() == nil, "bits beyond 64")
     }
+
+    @Test("gaps: events the vectors showed two seconds ago and still missing are asked for, by range; the request codec refuses what it must")
+    func pullRepairGaps() throws {
+        var bus = Bus(count: 3)
+        _ = bus.exchangeAll()
+        // Node 0 publishes five events; node 2 gets only the 1st and the 4th.
+        let events = try (0..<5).map { _ in try bus.publish(0, "e") }
+        for event in events { _ = bus.nodes[0].receive(event) }
+        _ = bus.nodes[2].receive(events[0])
+        _ = bus.nodes[2].receive(events[3])
+        _ = bus.nodes[2].merge(bus.nodes[0].vectorEntries, now: at)
+        // Just shown: not yet due (the rumors may still be on their way).
+        #expect(bus.nodes[2].gaps(now: at).isEmpty)
+        #expect(bus.nodes[2].gaps(now: at.advanced(byNanoseconds: 1_000_000_000)).isEmpty)
+        let due = bus.nodes[2].gaps(now: at.advanced(byNanoseconds: 2_000_000_000))
+        let origin = Bus.ids[0]
+        #expect(
+            due == [
+                EventRequest.Range(origin: origin, epoch: 1, first: 2, last: 3),
+                EventRequest.Range(origin: origin, epoch: 1, first: 5, last: 5),
+            ])
+        // Node 1, which holds everything, has no gaps.
+        _ = bus.nodes[1].merge(bus.nodes[0].vectorEntries, now: at)
+        #expect(bus.nodes[1].gaps(now: at).isEmpty)
+        for event in events { _ = bus.nodes[1].receive(event) }
+        #expect(bus.nodes[1].gaps(now: at.advanced(byNanoseconds: 5_000_000_000)).isEmpty)
+
+        let request = EventRequest(ranges: due)
+        #expect(EventRequest(frame: request.frame) == request)
+        var truncated = request.frame
+        truncated.body.removeLast()
+        #expect(EventRequest(frame: truncated) == nil)
+        let backwards = EventRequest(ranges: [EventRequest.Range(origin: origin, epoch: 1, first: 5, last: 2)])
+        #expect(EventRequest(frame: backwards.frame) == nil)
+        let zero = EventRequest(ranges: [EventRequest.Range(origin: origin, epoch: 1, first: 0, last: 2)])
+        #expect(EventRequest(frame: zero.frame) == nil, "sequences start at 1")
+        let greedy = EventRequest(ranges: [EventRequest.Range(origin: origin, epoch: 1, first: 1, last: 257)])
+        #expect(EventRequest(frame: greedy.frame) == nil, "at most 256 events per request")
+    }
 }

@@ -58,11 +58,14 @@ public struct EventOrder: Sendable {
         /// rounds) before its first event: otherwise a node that does not yet count it could
         /// deliver past that event's time and have to drop it as late.
         public var joinGraceNanoseconds: Int64
+        /// Events still missing this long after a vector showed them are asked for (`gaps`).
+        public var repairAfterNanoseconds: Int64
 
         public init(
             settleNanoseconds: Int64 = 5_000_000_000, missingTimeoutNanoseconds: Int64 = 60_000_000_000,
-            joinGraceNanoseconds: Int64 = 2_000_000_000
+            joinGraceNanoseconds: Int64 = 2_000_000_000, repairAfterNanoseconds: Int64 = 2_000_000_000
         ) {
+            self.repairAfterNanoseconds = max(0, repairAfterNanoseconds)
             self.settleNanoseconds = max(0, settleNanoseconds)
             self.missingTimeoutNanoseconds = max(settleNanoseconds, missingTimeoutNanoseconds)
             self.joinGraceNanoseconds = max(0, joinGraceNanoseconds)
@@ -108,6 +111,8 @@ public struct EventOrder: Sendable {
     /// Members dropped from the configuration, with their heartbeat then: their later events in
     /// that epoch come too late to be placed and are never delivered.
     private var removed: [NodeID: Heartbeat] = [:]
+    /// Per origin behind here: its published count as the vectors showed it, and when (see `gaps`).
+    private var shown: [NodeID: (epoch: UInt32, published: UInt64, at: Instant)] = [:]
     /// The member with the lowest bound at the last full look (see `deliverStable`).
     private var blocker: NodeID?
     /// The last delivered position; nothing at or before it is delivered again.
@@ -304,6 +309,49 @@ public struct EventOrder: Sendable {
             }
         }
         return deliverStable()
+    }
+
+    // MARK: Gaps
+
+    /// Events the merged vectors say exist but this node does not hold, as ranges of sequence
+    /// numbers per origin (its current epoch), at most `limit` events in all: what to ask a peer
+    /// for (see `EventRequest`). Only events the vectors showed at least `repairAfter` ago count
+    /// (fresher ones are usually still on their way as rumors); origins already dropped from the
+    /// configuration are left out.
+    public mutating func gaps(now: Instant, limit: Int = 256) -> [EventRequest.Range] {
+        var ranges: [EventRequest.Range] = []
+        var budget = limit
+        for (id, beat) in vector.sorted(by: { $0.key < $1.key }) where id != me && removed[id] == nil {
+            guard budget > 0, ranges.count < EventRequest.maximumRanges else { break }
+            let state = progress[id].flatMap { $0.epoch == beat.epoch ? $0 : nil }
+            let held = state?.contiguous ?? 0
+            guard beat.published > held else {
+                shown[id] = nil
+                continue
+            }
+            // What the vectors showed `repairAfter` ago is due; what they show now is due next time.
+            var due: UInt64 = 0
+            if let seen = shown[id], seen.epoch == beat.epoch {
+                guard now.nanoseconds &- seen.at.nanoseconds >= configuration.repairAfterNanoseconds else { continue }
+                due = min(seen.published, beat.published)
+            }
+            shown[id] = (beat.epoch, beat.published, now)
+            var sequence = held + 1
+            while sequence <= due, budget > 0, ranges.count < EventRequest.maximumRanges {
+                if state?.ahead[sequence] != nil {
+                    sequence += 1
+                    continue
+                }
+                var last = sequence
+                while last < due, last - sequence + 1 < UInt64(budget), state?.ahead[last + 1] == nil {
+                    last += 1
+                }
+                ranges.append(EventRequest.Range(origin: id, epoch: beat.epoch, first: sequence, last: last))
+                budget -= Int(last - sequence + 1)
+                sequence = last + 1
+            }
+        }
+        return ranges
     }
 
     // MARK: Compact vectors
@@ -579,6 +627,72 @@ public struct HeartbeatVector: Hashable, Sendable {
                 epoch: epoch, lamport: lamport, published: published)
         }
         self.init(body: .full(entries), isReply: isReply, wantsFull: wantsFull)
+    }
+}
+
+extension FrameType {
+    /// Asks a peer for bus events this node is missing (answered with a gossip repair).
+    public static let eventRequest: UInt8 = 0x63
+}
+
+/// Pull repair for the bus: the events (by origin, epoch and sequence number) a node's vectors say
+/// exist but it does not hold. Total order delivers an event only after every earlier one, so one
+/// event that rumor mongering missed would hold up delivery here until anti-entropy found it.
+public struct EventRequest: Hashable, Sendable {
+    public struct Range: Hashable, Sendable {
+        public var origin: NodeID
+        public var epoch: UInt32
+        public var first: UInt64
+        public var last: UInt64
+
+        public init(origin: NodeID, epoch: UInt32, first: UInt64, last: UInt64) {
+            self.origin = origin
+            self.epoch = epoch
+            self.first = first
+            self.last = last
+        }
+
+        public var count: Int { Int(last - first + 1) }
+    }
+
+    /// At most this many ranges and events in one request.
+    public static let maximumRanges = 64
+    public static let maximumEvents = 256
+
+    public var ranges: [Range]
+
+    public init(ranges: [Range]) { self.ranges = ranges }
+
+    public var frame: Frame {
+        var writer = ByteWriter()
+        writer.write(UInt16(ranges.count))
+        for range in ranges {
+            writer.write(range.origin.high)
+            writer.write(range.origin.low)
+            writer.write(range.epoch)
+            writer.write(range.first)
+            writer.write(range.last)
+        }
+        return Frame(type: FrameType.eventRequest, body: writer.finish())
+    }
+
+    public init?(frame: Frame) {
+        guard frame.type == FrameType.eventRequest else { return nil }
+        var reader = ByteReader(frame.body)
+        guard let count = reader.readUInt16(), Int(count) <= Self.maximumRanges, reader.remaining == Int(count) * 36
+        else { return nil }
+        var ranges: [Range] = []
+        var events = 0
+        for _ in 0..<count {
+            guard let high = reader.readUInt64(), let low = reader.readUInt64(), let epoch = reader.readUInt32(),
+                let first = reader.readUInt64(), let last = reader.readUInt64(), first >= 1, first <= last,
+                last < BusEvent.maximumCount
+            else { return nil }
+            events += Int(last - first + 1)
+            guard events <= Self.maximumEvents else { return nil }
+            ranges.append(Range(origin: NodeID(high: high, low: low), epoch: epoch, first: first, last: last))
+        }
+        self.init(ranges: ranges)
     }
 }
 

@@ -55,6 +55,9 @@ public struct Gossip: Sendable {
     /// True when this node knows the rumor.
     public func knows(_ id: RumorID) -> Bool { entries[id] != nil }
 
+    /// The rumor `id`, while this node still holds it.
+    public func rumor(_ id: RumorID) -> Rumor? { entries[id]?.rumor }
+
     /// Every rumor this node knows.
     public var rumors: [Rumor] { entries.values.sorted { $0.order < $1.order }.map(\.rumor) }
 

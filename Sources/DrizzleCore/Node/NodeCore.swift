@@ -51,7 +51,25 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public var idleVectorEvery = 5
     /// Event rumors kept for anti-entropy; the oldest are forgotten beyond this many.
     public var eventRetention = 20_000
-    private var eventRumors: [RumorID] = []
+    private var eventRumors: [(id: RumorID, slot: EventSlot)] = []
+    /// The rumor that carries each held event, to answer `EventRequest`s.
+    private var eventSlots: [EventSlot: RumorID] = [:]
+
+    struct EventSlot: Hashable {
+        var origin: NodeID
+        var epoch: UInt32
+        var sequence: UInt64
+
+        init(_ event: BusEvent) {
+            self.init(origin: event.origin, epoch: event.epoch, sequence: event.sequence)
+        }
+
+        init(origin: NodeID, epoch: UInt32, sequence: UInt64) {
+            self.origin = origin
+            self.epoch = epoch
+            self.sequence = sequence
+        }
+    }
     public var suite: Suite { link.opener.suite }
     public var me: NodeID { membership.me }
     /// Gossip rounds run every this many ticks of `gossipIntervalNanoseconds`.
@@ -168,7 +186,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public mutating func publish(topic: String, payload: [UInt8], now: Instant) throws(PublishError) -> [Effect] {
         let event = try bus.publish(topic: topic, payload: payload, physical: clock.time(at: now), now: now)
         let (rumor, _) = gossip.publish(kind: RumorKind.event, payload: event.encoded)
-        eventRumors.append(rumor.id)
+        hold(event, in: rumor.id)
         return [.learned(rumor)] + bus.receive(event).map(Effect.delivered)
     }
 
@@ -279,6 +297,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     if let delivered = bus.merge(compact, now: now) {
                         effects += delivered.map(Effect.delivered)
                         if !vector.isReply { sends.append((peer, compactVectorFrame(isReply: true), true)) }
+                        sends += requestGaps(from: peer, now: now)
                     } else if !vector.isReply {
                         // Different layouts (an id or an epoch one side has not seen): trade full vectors.
                         sends.append((peer, fullVectorFrame(wantsFull: true), true))
@@ -286,7 +305,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 case .full(let entries):
                     effects += bus.merge(entries.map { ($0.key, $0.value) }, now: now).map(Effect.delivered)
                     if vector.wantsFull || !vector.isReply { sends.append((peer, fullVectorFrame(wantsFull: false), true)) }
+                    sends += requestGaps(from: peer, now: now)
                 }
+            } else if let request = EventRequest(frame: frame) {
+                sends += answer(request, to: membership.member(sender)?.address ?? address)
             }
         }
         return effects + pack(stamped(sends, now: now), now: now)
@@ -377,7 +399,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 if rumor.kind == RumorKind.revocationList, let list = try? RevocationList(decoding: rumor.payload) {
                     effects += enforce(list, now: now)
                 } else if rumor.kind == RumorKind.event, let event = BusEvent(decoding: rumor.payload) {
-                    eventRumors.append(rumor.id)
+                    hold(event, in: rumor.id)
                     effects += bus.receive(event).map(Effect.delivered)
                 }
             }
@@ -430,9 +452,38 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Forgets the oldest event rumors beyond `eventRetention` (a tenth at a time).
     private mutating func forgetOldEvents() {
         guard eventRumors.count > eventRetention + eventRetention / 10 else { return }
-        let dropped = Set(eventRumors.prefix(eventRumors.count - eventRetention))
-        eventRumors.removeFirst(dropped.count)
+        let old = eventRumors.prefix(eventRumors.count - eventRetention)
+        let dropped = Set(old.map(\.id))
+        for entry in old where eventSlots[entry.slot] == entry.id { eventSlots[entry.slot] = nil }
+        eventRumors.removeFirst(old.count)
         gossip.forget { dropped.contains($0.id) }
+    }
+
+    private mutating func hold(_ event: BusEvent, in rumor: RumorID) {
+        let slot = EventSlot(event)
+        eventRumors.append((rumor, slot))
+        eventSlots[slot] = rumor
+    }
+
+    /// After merging a peer's vector: ask that peer for the events it says exist that are missing
+    /// here (pull repair; it answers with those it holds).
+    private mutating func requestGaps(from peer: String, now: Instant) -> [(String, Frame, Bool)] {
+        let ranges = bus.gaps(now: now, limit: EventRequest.maximumEvents)
+        guard !ranges.isEmpty else { return [] }
+        return [(peer, EventRequest(ranges: ranges).frame, true)]
+    }
+
+    /// The held events a peer asked for, as a gossip repair (nothing when none is held).
+    private func answer(_ request: EventRequest, to peer: String) -> [(String, Frame, Bool)] {
+        var rumors: [Rumor] = []
+        for range in request.ranges {
+            for sequence in range.first...range.last {
+                let slot = EventSlot(origin: range.origin, epoch: range.epoch, sequence: sequence)
+                if let id = eventSlots[slot], let rumor = gossip.rumor(id) { rumors.append(rumor) }
+            }
+        }
+        guard !rumors.isEmpty else { return [] }
+        return [(peer, GossipMessage.repair(rumors).frame, true)]
     }
 
     /// Packs frames for the same address and transport into as few envelopes as fit (piggybacking),
