@@ -321,7 +321,9 @@ public struct EventOrder: Sendable {
     public mutating func gaps(now: Instant, limit: Int = 256) -> [EventRequest.Range] {
         var ranges: [EventRequest.Range] = []
         var budget = limit
-        for (id, beat) in vector.sorted(by: { $0.key < $1.key }) where id != me && removed[id] == nil {
+        // The layout's ids are the vector's, already in order (cached): no sort per merged vector.
+        for id in currentLayout().ids where id != me && removed[id] == nil {
+            guard let beat = vector[id] else { continue }
             guard budget > 0, ranges.count < EventRequest.maximumRanges else { break }
             let state = progress[id].flatMap { $0.epoch == beat.epoch ? $0 : nil }
             let held = state?.contiguous ?? 0
@@ -346,8 +348,9 @@ public struct EventOrder: Sendable {
                 while last < due, last - sequence + 1 < UInt64(budget), state?.ahead[last + 1] == nil {
                     last += 1
                 }
-                ranges.append(EventRequest.Range(origin: id, epoch: beat.epoch, first: sequence, last: last))
-                budget -= Int(last - sequence + 1)
+                let range = EventRequest.Range(origin: id, epoch: beat.epoch, first: sequence, last: last)
+                ranges.append(range)
+                budget -= range.count
                 sequence = last + 1
             }
         }
@@ -688,9 +691,10 @@ public struct EventRequest: Hashable, Sendable {
                 let first = reader.readUInt64(), let last = reader.readUInt64(), first >= 1, first <= last,
                 last < BusEvent.maximumCount
             else { return nil }
-            events += Int(last - first + 1)
+            let range = Range(origin: NodeID(high: high, low: low), epoch: epoch, first: first, last: last)
+            events += range.count
             guard events <= Self.maximumEvents else { return nil }
-            ranges.append(Range(origin: NodeID(high: high, low: low), epoch: epoch, first: first, last: last))
+            ranges.append(range)
         }
         self.init(ranges: ranges)
     }

@@ -60,15 +60,6 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         var epoch: UInt32
         var sequence: UInt64
 
-        init(_ event: BusEvent) {
-            self.init(origin: event.origin, epoch: event.epoch, sequence: event.sequence)
-        }
-
-        init(origin: NodeID, epoch: UInt32, sequence: UInt64) {
-            self.origin = origin
-            self.epoch = epoch
-            self.sequence = sequence
-        }
     }
     public var suite: Suite { link.opener.suite }
     public var me: NodeID { membership.me }
@@ -460,7 +451,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     private mutating func hold(_ event: BusEvent, in rumor: RumorID) {
-        let slot = EventSlot(event)
+        let slot = EventSlot(origin: event.origin, epoch: event.epoch, sequence: event.sequence)
         eventRumors.append((rumor, slot))
         eventSlots[slot] = rumor
     }
