@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "DrizzleSim", targets: ["DrizzleSim"]),
         .library(name: "DrizzleNode", targets: ["DrizzleNode"]),
         .library(name: "BitDrizzle", targets: ["BitDrizzle"]),
+        // The fuzz targets' bodies; Fuzz/Package.swift links them into libFuzzer (scripts/fuzz).
+        .library(name: "DrizzleFuzzing", targets: ["DrizzleFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -82,6 +84,14 @@ let package = Package(
             swiftSettings: strict),
         // Examples: built with everything else, so CI checks they compile (docs/api.md). The
         // Hummingbird service is its own package (Examples/MembersService/Package.swift).
+        .target(
+            name: "DrizzleFuzzing",
+            dependencies: [
+                "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleSim", "DrizzleNode", "DrizzlePrompt",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
         .executableTarget(
             name: "drizzle-chat",
             dependencies: [
@@ -111,6 +121,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
+        .testTarget(name: "DrizzleFuzzingTests", dependencies: ["DrizzleFuzzing"], swiftSettings: strict),
         .testTarget(name: "DrizzleToolTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
     ],
     swiftLanguageModes: [.v6]

@@ -11,12 +11,19 @@ public struct ConfigurationSource: Sendable {
     /// `--net-size=5`) are read; everything else — subcommands, positional arguments, the executable's
     /// own flags — is ignored, so it never makes loading fail.
     public var arguments: [String]
+    /// The YAML file's bytes when the caller has them already (read from standard input, say): they
+    /// are parsed instead of opening `filePath`, which then only names the file in errors.
+    public var fileContents: [UInt8]?
 
     /// Creates a source from explicit values.
-    public init(filePath: String? = nil, environment: [String: String] = [:], arguments: [String] = []) {
+    public init(
+        filePath: String? = nil, environment: [String: String] = [:], arguments: [String] = [],
+        fileContents: [UInt8]? = nil
+    ) {
         self.filePath = filePath
         self.environment = environment
         self.arguments = arguments
+        self.fileContents = fileContents
     }
 
     /// The running process's environment and command-line arguments, with the given file.

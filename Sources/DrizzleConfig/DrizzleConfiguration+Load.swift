@@ -19,7 +19,10 @@ extension DrizzleConfiguration {
     ///   value in the file is not reported while a flag or variable overrides it.
     public static func load(_ source: ConfigurationSource) throws(ConfigurationError) -> DrizzleConfiguration {
         var layers = [Layer.flags(source.arguments), Layer.environment(source.environment)]
-        if let path = source.filePath, let file = try YAMLFile.read(path: path) {
+        if let contents = source.fileContents {
+            let path = source.filePath ?? "<configuration>"
+            if let file = try YAMLFile.parse(contents, path: path) { layers.append(Layer(kind: .file(path), provider: file)) }
+        } else if let path = source.filePath, let file = try YAMLFile.read(path: path) {
             layers.append(Layer(kind: .file(path), provider: file))
         }
         let recorder = AccessRecorder()

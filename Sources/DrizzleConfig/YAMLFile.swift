@@ -15,7 +15,11 @@ struct YAMLFile: ConfigProvider {
     /// Reads and parses the file at `path` and checks that every key in it is a known setting.
     /// Returns nil for a file that holds nothing but blank lines and comments.
     static func read(path: String) throws(ConfigurationError) -> YAMLFile? {
-        let bytes = try readBytes(path: path)
+        try parse(Array(try readBytes(path: path)), path: path)
+    }
+
+    /// Parses a file's bytes (already read) and checks its keys; `path` names it in errors.
+    static func parse(_ bytes: [UInt8], path: String) throws(ConfigurationError) -> YAMLFile? {
         let text = String(decoding: bytes, as: UTF8.self)
         if isBlank(text) { return nil }
 
@@ -30,7 +34,7 @@ struct YAMLFile: ConfigProvider {
         )
         let snapshot: YAMLSnapshot
         do {
-            snapshot = try YAMLSnapshot(data: bytes.bytes, providerName: "YAMLFile[\(path)]", parsingOptions: options)
+            snapshot = try YAMLSnapshot(data: bytes.span.bytes, providerName: "YAMLFile[\(path)]", parsingOptions: options)
         } catch {
             throw .invalidYAML(path: path, reason: oneLine(error))
         }

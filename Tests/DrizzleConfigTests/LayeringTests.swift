@@ -24,6 +24,20 @@ struct LayeringTests {
         #expect(loaded == expected)
     }
 
+    @Test("a file's bytes given in the source are parsed like the file, and errors name the path given")
+    func fileContentsStandInForTheFile() throws {
+        let loaded = try DrizzleConfiguration.load(
+            ConfigurationSource(
+                filePath: "piped.yaml", environment: ["DRIZZLE_GOSSIP_FANOUT": "4"],
+                fileContents: Array("net:\n  size: 9\ngossip:\n  fanout: 2\n".utf8)))
+        #expect(loaded.net.size == 9)
+        #expect(loaded.gossip.fanout == 4)
+        #expect(throws: ConfigurationError.unknownKey(path: "piped.yaml", key: "net.sise", suggestion: "net.size")) {
+            try DrizzleConfiguration.load(
+                ConfigurationSource(filePath: "piped.yaml", fileContents: Array("net:\n  sise: 9\n".utf8)))
+        }
+    }
+
     @Test("an environment variable overrides the file")
     func environmentOverridesFile() throws {
         let scratch = try ScratchDirectory()

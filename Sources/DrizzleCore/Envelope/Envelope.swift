@@ -50,6 +50,8 @@ public struct OpenedEnvelope: Sendable {
 public struct EnvelopeSealer<Signer: MessageSigner>: Sendable {
     public let signer: Signer
     public let certificate: Certificate
+    /// `certificate` encoded once: every envelope that carries it, and every capacity question, uses it.
+    private let encodedCertificate: [UInt8]
     public let sender: NodeID
     public let epoch: UInt32
     /// The next sequence number to use.
@@ -76,6 +78,7 @@ public struct EnvelopeSealer<Signer: MessageSigner>: Sendable {
     ) {
         self.signer = signer
         self.certificate = certificate
+        encodedCertificate = certificate.encoded
         self.sender = sender
         self.epoch = epoch
         self.nextSequence = 0
@@ -85,14 +88,14 @@ public struct EnvelopeSealer<Signer: MessageSigner>: Sendable {
     /// Room left for frames (including their 5-byte overheads) in one envelope.
     public func frameCapacity(attachingCertificate: Bool) -> Int {
         maximumLength - EnvelopeHeader.byteCount - signatureByteCount
-            - (attachingCertificate ? 2 + certificate.encoded.count : 0)
+            - (attachingCertificate ? 2 + encodedCertificate.count : 0)
     }
 
     /// Encodes and signs `frames`, consuming one sequence number.
     public mutating func seal(
         _ frames: [Frame], attachingCertificate: Bool = false, at now: Instant
     ) throws(SealError) -> [UInt8] {
-        let certificateBytes = attachingCertificate ? certificate.encoded : []
+        let certificateBytes = attachingCertificate ? encodedCertificate : []
         let length =
             EnvelopeHeader.byteCount + (attachingCertificate ? 2 + certificateBytes.count : 0)
             + frames.reduce(0) { $0 + $1.encodedLength } + signatureByteCount

@@ -18,7 +18,12 @@ public enum KeyFiles {
     /// Reads a secret key file (refusing a group- or world-readable one) and checks that its
     /// stored public key matches the seed.
     public static func loadSecretKey(_ path: String) throws(Failure) -> SigningKey {
-        let bytes = try single(.secretKey, in: path, secret: true)
+        try secretKey(in: try read(path, secret: true), named: path)
+    }
+
+    /// Decodes a secret key file's text; `path` names it in errors.
+    public static func secretKey(in text: String, named path: String) throws(Failure) -> SigningKey {
+        let bytes = try single(.secretKey, in: text, named: path)
         guard bytes.count == 64, let key = SigningKey(seed: Array(bytes[0..<32])) else {
             throw .damaged(path, reason: "a secret key holds 64 bytes, this one \(bytes.count)")
         }
@@ -35,7 +40,12 @@ public enum KeyFiles {
 
     /// Reads a public key file (from `drizzle-keys keygen`).
     public static func loadPublicKey(_ path: String) throws(Failure) -> PublicKey {
-        let bytes = try single(.publicKey, in: path, secret: false)
+        try publicKey(in: try read(path, secret: false), named: path)
+    }
+
+    /// Decodes a public key file's text; `path` names it in errors.
+    public static func publicKey(in text: String, named path: String) throws(Failure) -> PublicKey {
+        let bytes = try single(.publicKey, in: text, named: path)
         guard let key = PublicKey(bytes: bytes) else {
             throw .damaged(path, reason: "a public key holds 32 bytes, this one \(bytes.count)")
         }
@@ -48,7 +58,12 @@ public enum KeyFiles {
 
     /// Reads every certificate in a file (one for a node, several for the CA bundle).
     public static func loadCertificates(_ path: String) throws(Failure) -> [Certificate] {
-        let blocks = try blocks(in: path, secret: false)
+        try certificates(in: try read(path, secret: false), named: path)
+    }
+
+    /// Decodes the certificates in a file's text; `path` names it in errors.
+    public static func certificates(in text: String, named path: String) throws(Failure) -> [Certificate] {
+        let blocks = try blocks(in: text, named: path)
         var certificates: [Certificate] = []
         for block in blocks {
             guard block.label == .certificate else {
@@ -77,7 +92,12 @@ public enum KeyFiles {
     }
 
     public static func loadRevocationList(_ path: String) throws(Failure) -> RevocationList {
-        let bytes = try single(.revocationList, in: path, secret: false)
+        try revocationList(in: try read(path, secret: false), named: path)
+    }
+
+    /// Decodes a revocation list file's text; `path` names it in errors.
+    public static func revocationList(in text: String, named path: String) throws(Failure) -> RevocationList {
+        let bytes = try single(.revocationList, in: text, named: path)
         do {
             return try RevocationList(decoding: bytes)
         } catch {
@@ -91,12 +111,11 @@ public enum KeyFiles {
 
     /// Decodes any key file, whatever it holds (for `drizzle-keys print`).
     public static func blocks(in path: String, secret: Bool) throws(Failure) -> [Armor.Block] {
-        let text: String
-        do {
-            text = try SecureFile.read(path, secret: secret)
-        } catch {
-            throw .file(error)
-        }
+        try blocks(in: try read(path, secret: secret), named: path)
+    }
+
+    /// Decodes every block in a key file's text; `path` names it in errors.
+    public static func blocks(in text: String, named path: String) throws(Failure) -> [Armor.Block] {
         do {
             return try Armor.decode(text)
         } catch {
@@ -104,8 +123,16 @@ public enum KeyFiles {
         }
     }
 
-    private static func single(_ label: Armor.Label, in path: String, secret: Bool) throws(Failure) -> [UInt8] {
-        let blocks = try blocks(in: path, secret: secret)
+    private static func read(_ path: String, secret: Bool) throws(Failure) -> String {
+        do {
+            return try SecureFile.read(path, secret: secret)
+        } catch {
+            throw .file(error)
+        }
+    }
+
+    private static func single(_ label: Armor.Label, in text: String, named path: String) throws(Failure) -> [UInt8] {
+        let blocks = try blocks(in: text, named: path)
         guard blocks.count == 1, let block = blocks.first, block.label == label else {
             throw .damaged(path, reason: "expected one \(label.rawValue.lowercased()) block")
         }

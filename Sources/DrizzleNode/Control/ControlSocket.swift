@@ -13,6 +13,14 @@ public struct ControlRequest: Codable, Sendable {
 
     public init(command: String) { self.command = command }
     public init(subscribe topic: String) { self.subscribe = topic }
+
+    /// Decodes one request line (without its newline), or nil for anything but a request object.
+    @_spi(Fuzzing) public init?(line: ByteBuffer) {
+        guard let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.readableBytesView)) else {
+            return nil
+        }
+        self = request
+    }
 }
 
 /// One delivered event on a subscribed control connection.
@@ -67,15 +75,15 @@ public struct ControlResponse: Codable, Sendable {
 
 /// Splits a byte stream into lines (at most `maximumLength` bytes each; a longer one closes the
 /// connection).
-final class LineDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
+@_spi(Fuzzing) public final class LineDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
     let maximumLength: Int
 
     struct LineTooLong: Error {}
 
-    init(maximumLength: Int) { self.maximumLength = maximumLength }
+    public init(maximumLength: Int) { self.maximumLength = maximumLength }
 
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    public func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let newline = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
             if buffer.readableBytes > maximumLength { throw LineTooLong() }
             return .needMoreData
@@ -210,7 +218,7 @@ final class ControlHandler: ChannelInboundHandler, Sendable {
         let channel = context.channel
         let handler = self.handler
         let events = self.events
-        let request = try? JSONDecoder().decode(ControlRequest.self, from: Data(line.readableBytesView))
+        let request = ControlRequest(line: line)
         Task {
             if let topic = request?.subscribe {
                 await Self.stream(topic, events: await events(), to: channel)

@@ -1,10 +1,10 @@
-import NIOCore
+public import NIOCore
 
 /// TCP framing for envelopes: a 4-byte big-endian length, then that many bytes. Frames longer than
 /// `maximumLength` close the connection (a peer cannot make us buffer without bound). Written here
 /// rather than taken from swift-nio-extras because its length-field decoder has no upper bound.
-final class FrameDecoder: ByteToMessageDecoder {
-    typealias InboundOut = ByteBuffer
+@_spi(Fuzzing) public final class FrameDecoder: ByteToMessageDecoder {
+    public typealias InboundOut = ByteBuffer
 
     struct FrameTooLong: Error, CustomStringConvertible {
         var length: UInt32
@@ -13,9 +13,9 @@ final class FrameDecoder: ByteToMessageDecoder {
 
     let maximumLength: Int
 
-    init(maximumLength: Int) { self.maximumLength = maximumLength }
+    public init(maximumLength: Int) { self.maximumLength = maximumLength }
 
-    func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    public func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let length = buffer.getInteger(at: buffer.readerIndex, as: UInt32.self) else { return .needMoreData }
         guard Int(length) <= maximumLength else { throw FrameTooLong(length: length) }
         guard buffer.readableBytes >= 4 + Int(length) else { return .needMoreData }
