@@ -110,7 +110,11 @@ let package = Package(
         .testTarget(name: "DrizzleCryptoTests", dependencies: ["DrizzleCrypto"], swiftSettings: strict),
         .testTarget(name: "DrizzleSimTests", dependencies: ["DrizzleSim", "DrizzleCore"], swiftSettings: strict),
         .testTarget(
-            name: "DrizzleNodeTests", dependencies: ["DrizzleNode", "DrizzlePrompt", "DrizzleCore", "DrizzleCrypto"],
+            name: "DrizzleNodeTests",
+            dependencies: [
+                "DrizzleNode", "DrizzlePrompt", "DrizzleCore", "DrizzleCrypto",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .testTarget(name: "DrizzleConfigTests", dependencies: ["DrizzleConfig"], swiftSettings: strict),
         // Drives the library through its public API only.

@@ -85,7 +85,7 @@ enum NodeTarget {
         var openers = (0...3).map { _ in
             var trust = TrustStore()
             try? trust.trust(directory.authority, suite: NullSuite())
-            return EnvelopeOpener(suite: NullSuite(), trust: trust, maximumLength: 16 << 20)
+            return EnvelopeOpener(suite: NullSuite(), trust: trust, maximumLength: EnvelopeHeader.streamLimit)
         }
         var random = SimRandom(seed: 11)
         var now = FuzzIdentities.now

@@ -11,6 +11,9 @@ struct Drizzle: AsyncParsableCommand {
             reads commands from a pipe too). Run one node with `drizzle agent`, experiments with \
             `drizzle sim`, measurements with `drizzle bench`. Keys are managed with drizzle-keys.
             """,
-        subcommands: [Prompt.self, Agent.self, Cluster.self, Attach.self, Publish.self, Events.self, Config.self, Sim.self, Bench.self],
+        subcommands: [
+            Prompt.self, Agent.self, Cluster.self, Attach.self, Publish.self, Events.self, Config.self, Sim.self, Bench.self,
+            Adversary.self,
+        ],
         defaultSubcommand: Prompt.self)
 }

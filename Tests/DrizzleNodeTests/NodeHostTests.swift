@@ -3,6 +3,7 @@ import DrizzleCrypto
 import DrizzleNode
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import Testing
 
@@ -120,6 +121,43 @@ struct NodeHostTests {
             #expect(dead)
             await seed.shutdown()
             await b.shutdown()
+            try await group.shutdownGracefully()
+        }
+    }
+
+    @Test("datagrams that cannot be envelopes are dropped where they arrive and counted by reason; the node keeps answering")
+    func garbageIsScreenedAndCounted() async throws {
+        try await withCluster(["target", "peer"]) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let target = try await NodeHost.start(
+                NodeOptions(name: "target", keysDirectory: keys, dataDirectory: keys + "/data", membership: fastMembership()),
+                group: group, logger: logger)
+            let sender = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
+            let parts = target.address.split(separator: ":")
+            let address = try SocketAddress(ipAddress: String(parts[0]), port: Int(parts[1]) ?? 0)
+            // 300 of 3 to 301 random bytes (never the magic), 200 with the magic and nothing else, 100 of another version.
+            var datagrams = (0..<300).map { _ in [0x00] + (0..<Int.random(in: 2...300)).map { _ in UInt8.random(in: 0...255) } }
+            datagrams += Array(repeating: EnvelopeHeader.magic, count: 200)
+            datagrams += Array(repeating: EnvelopeHeader.magic + [9] + Array(repeating: 0, count: 120), count: 100)
+            for bytes in datagrams {
+                sender.write(AddressedEnvelope(remoteAddress: address, data: ByteBuffer(bytes: bytes)), promise: nil)
+            }
+            sender.flush()
+            let counted = await eventually(10) {
+                let drops = await target.drops
+                return drops[.malformed] == 300 && drops[.truncated] == 200 && drops[.badVersion] == 100
+            }
+            let drops = await target.drops
+            #expect(counted, "drops: \(drops.nonZero)")
+            // None of them reached the core; an honest node still joins.
+            #expect(await target.envelopesIn == 0)
+            let peer = try await NodeHost.start(
+                NodeOptions(name: "peer", seeds: [target.address], keysDirectory: keys, dataDirectory: keys + "/data", membership: fastMembership()),
+                group: group, logger: logger)
+            #expect(await eventually(10) { await target.viewSize == 2 })
+            try await sender.close()
+            await peer.shutdown()
+            await target.shutdown()
             try await group.shutdownGracefully()
         }
     }

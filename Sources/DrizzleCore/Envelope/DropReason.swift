@@ -28,6 +28,9 @@ public enum DropReason: String, Error, CaseIterable, Hashable, Sendable, CustomS
     case replay
     /// A sequence number (or sender epoch) older than the replay window remembers.
     case tooOld = "too_old"
+    /// Arrived while the node's inbound queue was full (a flood faster than the node reads):
+    /// dropped unread. Counted by the runtime, never by the core.
+    case overloaded
 
     public var description: String { rawValue }
 }
@@ -44,6 +47,13 @@ public struct DropCounters: Hashable, Sendable {
 
     /// The sum over all reasons.
     public var total: UInt64 { counts.values.reduce(0, +) }
+
+    /// Both counts added, reason by reason.
+    public func adding(_ other: DropCounters) -> DropCounters {
+        var sum = self
+        sum.counts.merge(other.counts, uniquingKeysWith: +)
+        return sum
+    }
 
     /// Non-zero counts, in the order of `DropReason.allCases`.
     public var nonZero: [(reason: DropReason, count: UInt64)] {

@@ -36,6 +36,27 @@ public struct EnvelopeHeader: Hashable, Sendable {
     public var sequence: UInt64
     /// The sender's clock when it sealed the envelope.
     public var sentAt: Instant
+
+    /// The largest envelope a node accepts (over TCP; datagrams are limited by the sender's MTU).
+    public static let streamLimit = 16 << 20
+
+    /// The checks that need nothing but the bytes — size, magic, version, flags, length field — in
+    /// the order `open` makes them: nil when `bytes` may be an envelope. The runtime applies it
+    /// where datagrams arrive, so garbage is dropped (and counted) before it costs the node anything.
+    public static func screen(_ bytes: [UInt8], maximumLength: Int) -> DropReason? {
+        if bytes.count > maximumLength { return .oversize }
+        var reader = ByteReader(bytes)
+        guard let magic = reader.readBytes(2), let version = reader.readUInt8() else { return .truncated }
+        guard magic == EnvelopeHeader.magic else { return .malformed }
+        guard version == EnvelopeHeader.version else { return .badVersion }
+        guard let flags = reader.readUInt8(), let length = reader.readUInt32() else { return .truncated }
+        guard flags & ~EnvelopeHeader.knownFlags == 0 else { return .malformed }
+        if Int(length) > bytes.count { return .truncated }
+        guard Int(length) == bytes.count, bytes.count >= EnvelopeHeader.byteCount + signatureByteCount else {
+            return .malformed
+        }
+        return nil
+    }
 }
 
 /// A datagram that passed every check, with its messages.
@@ -153,20 +174,11 @@ public struct EnvelopeOpener<Suite: CryptoSuite>: Sendable {
     }
 
     private mutating func check(_ bytes: [UInt8], at now: Instant) -> Result<OpenedEnvelope, DropReason> {
-        if bytes.count > maximumLength { return .failure(.oversize) }
-        var reader = ByteReader(bytes)
-        guard let magic = reader.readBytes(2), let version = reader.readUInt8() else { return .failure(.truncated) }
-        guard magic == EnvelopeHeader.magic else { return .failure(.malformed) }
-        guard version == EnvelopeHeader.version else { return .failure(.badVersion) }
-        guard let flags = reader.readUInt8(), let length = reader.readUInt32() else { return .failure(.truncated) }
-        guard flags & ~EnvelopeHeader.knownFlags == 0 else { return .failure(.malformed) }
-        if Int(length) > bytes.count { return .failure(.truncated) }
-        guard Int(length) == bytes.count, bytes.count >= EnvelopeHeader.byteCount + signatureByteCount else {
-            return .failure(.malformed)
-        }
-        // The rest of the header fits: the length check above guarantees the bytes are there.
-        guard let high = reader.readUInt64(), let low = reader.readUInt64(), let serial = reader.readUInt64(),
-            let epoch = reader.readUInt32(), let sequence = reader.readUInt64(), let sentAt = reader.readInt64()
+        if let reason = EnvelopeHeader.screen(bytes, maximumLength: maximumLength) { return .failure(reason) }
+        // The whole header is there: `screen` checked the length.
+        var reader = ByteReader(bytes, range: 3..<bytes.count)
+        guard let flags = reader.readUInt8(), let length = reader.readUInt32(), let high = reader.readUInt64(),
+            let low = reader.readUInt64(), let serial = reader.readUInt64(), let epoch = reader.readUInt32(), let sequence = reader.readUInt64(), let sentAt = reader.readInt64()
         else { return .failure(.truncated) }
         let header = EnvelopeHeader(
             flags: flags, length: length, sender: NodeID(high: high, low: low), serial: serial, epoch: epoch,

@@ -26,7 +26,7 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
 
     public init(
         sealer: EnvelopeSealer<Signer>, opener: EnvelopeOpener<Suite>, datagramLimit: Int = 1200,
-        streamLimit: Int = 16 << 20
+        streamLimit: Int = EnvelopeHeader.streamLimit
     ) {
         self.sealer = sealer
         self.opener = opener

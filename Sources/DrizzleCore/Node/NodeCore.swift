@@ -85,7 +85,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         let id = suite.nodeID(of: signer.publicKey)
         let sealer = EnvelopeSealer(
             signer: signer, certificate: certificate, sender: id, epoch: epoch, maximumLength: datagramLimit)
-        let opener = EnvelopeOpener(suite: suite, trust: trust, replayWindowSize: replayWindow, maximumLength: 16 << 20)
+        let opener = EnvelopeOpener(suite: suite, trust: trust, replayWindowSize: replayWindow, maximumLength: EnvelopeHeader.streamLimit)
         link = EnvelopeLink(sealer: sealer, opener: opener, datagramLimit: datagramLimit)
         var settings = configuration
         // Room for updates: the datagram (certificate attached) minus the largest probe message head.

@@ -54,4 +54,7 @@ public enum SecureRandom {
             if value != 0 { return value }
         }
     }
+
+    /// `count` random bytes.
+    public static func bytes(_ count: Int) -> [UInt8] { Sodium.randomBytes(count) }
 }

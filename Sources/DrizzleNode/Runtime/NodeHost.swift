@@ -147,6 +147,7 @@ public actor NodeHost {
     private var connections: [String: any Channel] = [:]
     private var connecting: [String: [[UInt8]]] = [:]
     private let arrivals: AsyncStream<Arrival>.Continuation
+    private let inboundDrops: InboundDrops
     private var tasks: [Task<Void, Never>] = []
     private var generator = SystemRandomNumberGenerator()
     private var logger: Logger
@@ -190,13 +191,14 @@ public actor NodeHost {
             throw NodeStartError.store(error)
         }
         let (stream, continuation) = AsyncStream<Arrival>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        let inboundDrops = InboundDrops()
         // UDP and TCP share one port. With port 0 the kernel picks the UDP one, which a TCP
         // connection may already use as its local port: then pick again.
         var sockets: (udp: any Channel, tcp: any Channel)?
         var failure: NodeStartError?
         for _ in 0..<(options.bindPort == 0 ? 20 : 1) {
             do throws(NodeStartError) {
-                sockets = try await bindSockets(options, group: group, arrivals: continuation)
+                sockets = try await bindSockets(options, group: group, arrivals: continuation, drops: inboundDrops)
                 break
             } catch {
                 failure = error
@@ -222,7 +224,7 @@ public actor NodeHost {
         nodeLogger[metadataKey: "node"] = "\(options.name)"
         let host = NodeHost(
             core: core, store: pieces, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
-            logger: nodeLogger, impairment: options.impairment, clock: clock)
+            inboundDrops: inboundDrops, logger: nodeLogger, impairment: options.impairment, clock: clock)
         await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
         if !options.seeds.isEmpty { await host.join(options.seeds) }
         return host
@@ -230,7 +232,8 @@ public actor NodeHost {
 
     /// Binds the UDP socket, then the TCP listener on the same port.
     private static func bindSockets(
-        _ options: NodeOptions, group: any EventLoopGroup, arrivals continuation: AsyncStream<Arrival>.Continuation
+        _ options: NodeOptions, group: any EventLoopGroup, arrivals continuation: AsyncStream<Arrival>.Continuation,
+        drops inboundDrops: InboundDrops
     ) async throws(NodeStartError) -> (udp: any Channel, tcp: any Channel) {
         let bindText = "\(options.bindHost):\(options.bindPort)"
         let udp: any Channel
@@ -238,9 +241,12 @@ public actor NodeHost {
             udp = try await DatagramBootstrap(group: group)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.maxMessagesPerRead, value: 16)
+                // 2 MiB, as memberlist asks (the kernel caps it at net.core.rmem_max): a burst
+                // waits in the socket instead of being dropped before anything can count it.
+                .channelOption(.socketOption(.so_rcvbuf), value: 2 << 20)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(DatagramInbound(arrivals: continuation))
+                        try channel.pipeline.syncOperations.addHandler(DatagramInbound(arrivals: continuation, drops: inboundDrops))
                     }
                 }
                 .bind(host: options.bindHost, port: options.bindPort).get()
@@ -255,8 +261,8 @@ public actor NodeHost {
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(
-                            ByteToMessageHandler(FrameDecoder(maximumLength: 16 << 20)))
-                        try channel.pipeline.syncOperations.addHandler(StreamInbound(arrivals: continuation))
+                            ByteToMessageHandler(FrameDecoder(maximumLength: EnvelopeHeader.streamLimit)))
+                        try channel.pipeline.syncOperations.addHandler(StreamInbound(arrivals: continuation, drops: inboundDrops))
                     }
                 }
                 .bind(host: options.bindHost, port: port).get()
@@ -269,7 +275,8 @@ public actor NodeHost {
 
     private init(
         core: NodeCore<SigningKey, SodiumSuite>, store: DiskPieceStore, name: String, address: String, group: any EventLoopGroup,
-        udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, logger: Logger,
+        udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, inboundDrops: InboundDrops,
+        logger: Logger,
         impairment: Impairment, clock: ClockModel
     ) {
         self.impairment = impairment
@@ -286,6 +293,7 @@ public actor NodeHost {
         self.udp = udp
         self.tcp = tcp
         self.arrivals = arrivals
+        self.inboundDrops = inboundDrops
         self.logger = logger
     }
 
@@ -336,7 +344,9 @@ public actor NodeHost {
     public var sizeEstimate: SizeEstimate? { core.sizeEstimate }
 
     /// Dropped envelopes by reason.
-    public var drops: DropCounters { core.link.opener.drops }
+    /// Every drop: the core's, and the runtime's (garbage screened where it arrives, and arrivals
+    /// while the queue was full).
+    public var drops: DropCounters { core.link.opener.drops.adding(inboundDrops.snapshot) }
 
     /// The latest membership changes, oldest first.
     public var changes: [(at: Instant, member: Member, from: MemberState?)] { recentChanges }
@@ -526,7 +536,7 @@ public actor NodeHost {
             nextMetricsAt = now.advanced(byNanoseconds: 1_000_000_000)
             metrics.record(
                 NodeMetrics.Snapshot(
-                    members: core.membership.members, drops: core.link.opener.drops, envelopesIn: envelopesIn,
+                    members: core.membership.members, drops: drops, envelopesIn: envelopesIn,
                     envelopesOut: envelopesOut, bytesIn: bytesIn, bytesOut: bytesOut, hotRumors: core.gossip.hotCount,
                     pendingUpdates: core.membership.pendingUpdates, impairedDrops: impairedDrops, bus: core.bus,
                     clock: core.clock.estimate(at: now)))

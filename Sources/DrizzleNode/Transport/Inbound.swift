@@ -1,4 +1,6 @@
+import DrizzleCore
 import NIOCore
+import Synchronization
 
 /// Something that arrived for the node, in arrival order.
 enum Arrival: Sendable {
@@ -12,18 +14,46 @@ func addressText(_ address: SocketAddress?) -> String {
     return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
 }
 
+/// Drops the runtime counts before the node sees a datagram: ones that cannot be envelopes
+/// (`EnvelopeHeader.screen`) and ones that arrive while the node's queue is full. Written on the
+/// event loops, read by the node; `NodeHost.drops` adds them to the core's.
+final class InboundDrops: Sendable {
+    private let counts = Mutex(DropCounters())
+
+    func record(_ reason: DropReason) { counts.withLock { $0.record(reason) } }
+
+    var snapshot: DropCounters { counts.withLock { $0 } }
+}
+
+extension AsyncStream<Arrival>.Continuation {
+    /// Queues `arrival` for the node, counting it as `overloaded` when the queue was full.
+    func yield(_ arrival: Arrival, counting drops: InboundDrops) {
+        if case .dropped = yield(arrival) { drops.record(.overloaded) }
+    }
+}
+
 /// Hands received datagrams to the node's arrival stream; never throws a bad packet up the pipeline.
+/// Datagrams that cannot be envelopes are dropped and counted here, on the event loop, so that a
+/// flood of garbage costs the node's own task nothing and cannot crowd honest traffic out of its queue.
 final class DatagramInbound: ChannelInboundHandler, Sendable {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     let arrivals: AsyncStream<Arrival>.Continuation
+    let drops: InboundDrops
 
-    init(arrivals: AsyncStream<Arrival>.Continuation) { self.arrivals = arrivals }
+    init(arrivals: AsyncStream<Arrival>.Continuation, drops: InboundDrops) {
+        self.arrivals = arrivals
+        self.drops = drops
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
-        arrivals.yield(.datagram(bytes, from: addressText(envelope.remoteAddress)))
+        if let reason = EnvelopeHeader.screen(bytes, maximumLength: EnvelopeHeader.streamLimit) {
+            drops.record(reason)
+            return
+        }
+        arrivals.yield(.datagram(bytes, from: addressText(envelope.remoteAddress)), counting: drops)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
@@ -36,12 +66,16 @@ final class StreamInbound: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
 
     let arrivals: AsyncStream<Arrival>.Continuation
+    let drops: InboundDrops
 
-    init(arrivals: AsyncStream<Arrival>.Continuation) { self.arrivals = arrivals }
+    init(arrivals: AsyncStream<Arrival>.Continuation, drops: InboundDrops) {
+        self.arrivals = arrivals
+        self.drops = drops
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buffer = unwrapInboundIn(data)
-        arrivals.yield(.frame(Array(buffer.readableBytesView), from: addressText(context.remoteAddress)))
+        arrivals.yield(.frame(Array(buffer.readableBytesView), from: addressText(context.remoteAddress)), counting: drops)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -33,7 +33,7 @@ public final class SimDirectory<Signer: MessageSigner>: Sendable {
             maximumLength: datagramLimit)
         var trust = TrustStore()
         try? trust.trust(authority, suite: suite)
-        let streamLimit = 16 << 20
+        let streamLimit = EnvelopeHeader.streamLimit
         return EnvelopeLink(
             sealer: sealer, opener: EnvelopeOpener(suite: suite, trust: trust, maximumLength: streamLimit),
             datagramLimit: datagramLimit, streamLimit: streamLimit)
