@@ -15,16 +15,19 @@ struct Adversary: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send hostile datagrams to a node (garbage, forged signatures, replays, bad certificates) to test its defences.",
         discussion: """
-            Each attack names the drop reason the target must count once per datagram sent (RI and \
-            the drizzle_dropped_total metric show the counts):
-              garbage   random bytes                                   malformed
-              forged    a real node's certificate, signed by another key  bad_signature
-              replay    datagrams to the target captured for --capture-seconds (AF_PACKET, root),
-                        then sent again                                replay or too_old
-              identity  envelopes sealed with --keys-dir/--name: a revoked node (revoked), an
-                        expired certificate (expired), another CA's (untrusted_issuer)
-            Prints one line: how many datagrams went out, and the reason expected. Ctrl-C (SIGINT) \
-            stops sending early and still prints it.
+            Each attack names the drop reason the target counts for every datagram sent
+            (RI and the drizzle_dropped_envelopes metric show the counts):
+
+            garbage   random bytes: malformed
+            forged    a real node's certificate, another key's signature: bad_signature
+            replay    datagrams to the target, captured for --capture-seconds with a
+                      packet socket (root, in the target's network namespace), sent
+                      again: replay or too_old
+            identity  sealed as --name from --keys-dir: revoked, expired or
+                      untrusted_issuer, as that certificate stands
+
+            Prints one line: how many datagrams went out and the reason to expect.
+            Ctrl-C stops sending early and still prints it.
             """)
 
     enum Attack: String, ExpressibleByArgument, CaseIterable {
