@@ -14,6 +14,23 @@ struct CodecTests {
         #expect(try Certificate(decoding: certificate.encoded) == certificate)
     }
 
+    @Test("a certificate naming a ring id is version 2, round-trips, and speaks for that id; without one, version 1 and the key's hash")
+    func certificateRingID() throws {
+        var (_, certificate) = fixture.node("rotated", serial: 9)
+        #expect(certificate.encoded[4] == Certificate.version)
+        #expect(certificate.nodeID(suite: Fixture.suite) == Fixture.suite.nodeID(of: certificate.publicKey))
+        let ringID = NodeID(high: 0x0123_4567_89AB_CDEF, low: 42)
+        certificate.ringID = ringID
+        certificate.sign(with: fixture.caKey)
+        #expect(certificate.encoded[4] == Certificate.versionWithRingID)
+        let decoded = try Certificate(decoding: certificate.encoded)
+        #expect(decoded == certificate)
+        #expect(decoded.nodeID(suite: Fixture.suite) == ringID)
+        for length in 0..<certificate.encoded.count {
+            #expect(throws: Certificate.DecodingError.truncated) { try Certificate(decoding: Array(certificate.encoded[0..<length])) }
+        }
+    }
+
     @Test("every truncation of a certificate is refused as truncated")
     func certificateTruncations() {
         let encoded = fixture.ca.encoded

@@ -3,7 +3,7 @@ import Testing
 
 @Suite("drizzle-keys certificate lifecycle")
 struct LifecycleTests {
-    @Test("issue, rotate, revoke the old serial, revoke a name: list and verify follow every step")
+    @Test("issue, rotate (keeping the node id), revoke the old serial, revoke a name: list and verify follow every step")
     func fullCycle() async throws {
         try await withScratchDirectory { folder in
             try #require(try drizzleKeys("ca", in: folder).succeeded)
@@ -19,6 +19,10 @@ struct LifecycleTests {
             #expect(rotated.field("old serial")?.hasPrefix(oldSerial) == true)
             #expect(rotated.standardOutput.contains("drizzle-keys revoke \(oldSerial)"))
             #expect(try serial(of: "keys/nodes/a.crt", in: folder) == newSerial)
+            // A new key, the same node: the id (ring position, membership) survives the rotation.
+            let id = try #require(a.field("node id"))
+            #expect(rotated.field("node id") == id, "\(rotated)")
+            #expect(try drizzleKeys("print", "keys/nodes/a.crt", in: folder).field("node id") == id)
 
             let afterRotation = try drizzleKeys("list", in: folder)
             #expect(status(of: oldSerial, in: afterRotation) == "valid", "\(afterRotation)")

@@ -112,6 +112,15 @@ public struct EnvelopeSealer<Signer: MessageSigner>: Sendable {
             - (attachingCertificate ? 2 + encodedCertificate.count : 0)
     }
 
+    /// The same sender, epoch and sequence numbers with another key and certificate (a rotated key
+    /// of the same node): receivers' replay windows carry on undisturbed.
+    public func replacingIdentity(signer: Signer, certificate: Certificate) -> EnvelopeSealer {
+        var sealer = EnvelopeSealer(
+            signer: signer, certificate: certificate, sender: sender, epoch: epoch, maximumLength: maximumLength)
+        sealer.nextSequence = nextSequence
+        return sealer
+    }
+
     /// Encodes and signs `frames`, consuming one sequence number.
     public mutating func seal(
         _ frames: [Frame], attachingCertificate: Bool = false, at now: Instant
@@ -196,7 +205,7 @@ public struct EnvelopeOpener<Suite: CryptoSuite>: Sendable {
             guard let decoded = try? Certificate(reading: &certificateReader), certificateReader.isAtEnd else {
                 return .failure(.malformed)
             }
-            guard decoded.serial == serial, suite.nodeID(of: decoded.publicKey) == header.sender else {
+            guard decoded.serial == serial, decoded.nodeID(suite: suite) == header.sender else {
                 return .failure(.badCertificate)
             }
             // A certificate admitted before needs only its standing checked, not its CA signature again.

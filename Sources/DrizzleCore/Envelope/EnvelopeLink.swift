@@ -85,4 +85,11 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
 
     /// Forgets that `address` has our certificate (it restarted, or our certificate changed).
     public mutating func resendCertificate(to address: Address) { certificatesSent[address] = nil }
+
+    /// Seals from now on with a new key and certificate of the same node (same id, epoch and
+    /// sequence), attaching the certificate again to the next envelopes to every address.
+    public mutating func replaceIdentity(signer: Signer, certificate: Certificate) {
+        sealer = sealer.replacingIdentity(signer: signer, certificate: certificate)
+        certificatesSent = [:]
+    }
 }

@@ -11,7 +11,10 @@ public struct Certificate: Hashable, Sendable {
     }
 
     public static let magic: [UInt8] = Array("DRZC".utf8)
+    /// Version 1: the ring id is the hash of the public key. Version 2 adds an explicit ring id
+    /// (a rotated key keeps the node's id; docs/keys.md).
     public static let version: UInt8 = 1
+    public static let versionWithRingID: UInt8 = 2
     public static let maximumNameLength = 64
     public static let maximumAddressCount = 16
 
@@ -26,12 +29,16 @@ public struct Certificate: Hashable, Sendable {
     public var issuer: KeyID
     /// Addresses (`host:port`) the holder may send from; empty means any.
     public var addresses: [String]
+    /// The ring id this key speaks for, when it is not the key's own hash: set by `drizzle-keys
+    /// rotate`, so that a node's id, ring position and data survive a new key. Nil for a node's
+    /// first certificate and for CAs.
+    public var ringID: NodeID?
     /// The issuer's signature over `signedBytes`.
     public var signature: [UInt8]
 
     public init(
         kind: Kind, serial: UInt64, name: String, publicKey: PublicKey, notBefore: Int64, notAfter: Int64,
-        issuer: KeyID, addresses: [String] = [], signature: [UInt8] = []
+        issuer: KeyID, addresses: [String] = [], ringID: NodeID? = nil, signature: [UInt8] = []
     ) {
         self.kind = kind
         self.serial = serial
@@ -41,8 +48,12 @@ public struct Certificate: Hashable, Sendable {
         self.notAfter = notAfter
         self.issuer = issuer
         self.addresses = addresses
+        self.ringID = ringID
         self.signature = signature
     }
+
+    /// The node id of the holder: `ringID` if the certificate names one, else the hash of the key.
+    public func nodeID(suite: some CryptoSuite) -> NodeID { ringID ?? suite.nodeID(of: publicKey) }
 
     /// True when `name` may appear in a certificate: 1 to 64 characters from `A-Z a-z 0-9 . _ -`.
     public static func isValidName(_ name: String) -> Bool {
@@ -62,7 +73,7 @@ public struct Certificate: Hashable, Sendable {
     public var signedBytes: [UInt8] {
         var writer = ByteWriter(capacity: 160)
         writer.write(bytes: Certificate.magic)
-        writer.write(Certificate.version)
+        writer.write(ringID == nil ? Certificate.version : Certificate.versionWithRingID)
         writer.write(kind.rawValue)
         writer.write(serial)
         writer.write(bytes: publicKey.bytes)
@@ -78,6 +89,10 @@ public struct Certificate: Hashable, Sendable {
             let addressBytes = Array(address.utf8.prefix(255))
             writer.write(UInt8(addressBytes.count))
             writer.write(bytes: addressBytes)
+        }
+        if let ringID {
+            writer.write(ringID.high)
+            writer.write(ringID.low)
         }
         return writer.bytes
     }
@@ -125,7 +140,9 @@ public struct Certificate: Hashable, Sendable {
         guard let magic = reader.readBytes(4) else { throw .truncated }
         guard magic == Certificate.magic else { throw .badMagic }
         guard let version = reader.readUInt8() else { throw .truncated }
-        guard version == Certificate.version else { throw .unsupportedVersion(version) }
+        guard version == Certificate.version || version == Certificate.versionWithRingID else {
+            throw .unsupportedVersion(version)
+        }
         guard let kindByte = reader.readUInt8() else { throw .truncated }
         guard let kind = Kind(rawValue: kindByte) else { throw .unknownKind(kindByte) }
         guard let serial = reader.readUInt64(),
@@ -149,9 +166,14 @@ public struct Certificate: Hashable, Sendable {
             }
             addresses.append(address)
         }
+        var ringID: NodeID?
+        if version == Certificate.versionWithRingID {
+            guard let high = reader.readUInt64(), let low = reader.readUInt64() else { throw .truncated }
+            ringID = NodeID(high: high, low: low)
+        }
         guard let signature = reader.readBytes(signatureByteCount) else { throw .truncated }
         self.init(
             kind: kind, serial: serial, name: name, publicKey: publicKey, notBefore: notBefore,
-            notAfter: notAfter, issuer: KeyID(issuer), addresses: addresses, signature: signature)
+            notAfter: notAfter, issuer: KeyID(issuer), addresses: addresses, ringID: ringID, signature: signature)
     }
 }

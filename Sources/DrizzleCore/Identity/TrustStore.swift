@@ -101,7 +101,7 @@ public struct TrustStore: Sendable {
         NodeID, DropReason
     > {
         if let reason = check(certificate, at: now, suite: suite) { return .failure(reason) }
-        let node = suite.nodeID(of: certificate.publicKey)
+        let node = certificate.nodeID(suite: suite)
         peers[PeerKey(node: node, serial: certificate.serial)] = certificate
         return .success(node)
     }
@@ -109,6 +109,12 @@ public struct TrustStore: Sendable {
     /// The admitted certificate for `node` with `serial`, if any.
     public func certificate(of node: NodeID, serial: UInt64) -> Certificate? {
         peers[PeerKey(node: node, serial: serial)]
+    }
+
+    /// The ids of admitted nodes whose certificate carries one of `keys` (a rotated node's id is
+    /// not its key's hash).
+    public func nodes(holding keys: Set<PublicKey>, suite: some CryptoSuite) -> Set<NodeID> {
+        Set(peers.values.filter { keys.contains($0.publicKey) }.map { $0.nodeID(suite: suite) })
     }
 
     /// How many node certificates are admitted.

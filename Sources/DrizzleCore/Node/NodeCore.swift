@@ -82,7 +82,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         events eventConfiguration: EventOrder.Configuration = EventOrder.Configuration(),
         vectorIntervalNanoseconds: Int64? = nil, now: Instant
     ) {
-        let id = suite.nodeID(of: signer.publicKey)
+        let id = certificate.nodeID(suite: suite)
         let sealer = EnvelopeSealer(
             signer: signer, certificate: certificate, sender: id, epoch: epoch, maximumLength: datagramLimit)
         let opener = EnvelopeOpener(suite: suite, trust: trust, replayWindowSize: replayWindow, maximumLength: EnvelopeHeader.streamLimit)
@@ -188,6 +188,46 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         let (rumor, _) = gossip.publish(kind: RumorKind.revocationList, payload: list.encoded)
         effects.append(.learned(rumor))
         return effects
+    }
+
+    /// Why a new identity was refused.
+    public enum IdentityError: Error, Equatable, Sendable, CustomStringConvertible {
+        case otherNode(NodeID)
+        case keyMismatch
+
+        public var description: String {
+            switch self {
+            case .otherNode(let id):
+                "the new certificate is for node \(id), not this one: issue it with `drizzle-keys rotate`, which keeps the id"
+            case .keyMismatch: "the new certificate does not certify the new key"
+            }
+        }
+    }
+
+    /// Switches to a rotated key and certificate without leaving: the node id, epoch and sequence
+    /// numbers stay; the certificate rides on the next envelopes to every peer, and the new serial
+    /// is announced with a higher incarnation.
+    public mutating func replaceIdentity(signer: Signer, certificate: Certificate) throws(IdentityError) {
+        guard certificate.nodeID(suite: suite) == me else { throw .otherNode(certificate.nodeID(suite: suite)) }
+        guard certificate.publicKey == signer.publicKey else { throw .keyMismatch }
+        link.replaceIdentity(signer: signer, certificate: certificate)
+        membership.announce(address: membership.selfMember.address, serial: certificate.serial)
+    }
+
+    /// The certificate this node sends with.
+    public var certificate: Certificate { link.sealer.certificate }
+
+    /// Takes a new trust bundle and revocation list (reloaded from the key folder): trusts every
+    /// authority in `authorities` and only those, and applies and spreads `revocations` when it is
+    /// newer than the one held.
+    public mutating func updateTrust(authorities: [Certificate], revocations: RevocationList?, now: Instant) -> [Effect] {
+        var trust = link.opener.trust
+        for authority in authorities { try? trust.trust(authority, suite: suite) }
+        let kept = Set(authorities.map(\.issuer))
+        for id in trust.authorities.keys where !kept.contains(id) { trust.distrust(id) }
+        link.opener.trust = trust
+        guard let revocations, revocations.version > (trust.revocations?.version ?? 0) else { return [] }
+        return publish(revocations, now: now)
     }
 
     // MARK: Inputs
@@ -401,13 +441,14 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Applies a newer revocation list: drops the revoked certificates from the trust store and
     /// expels every member it names, for good.
     private mutating func enforce(_ list: RevocationList, now: Instant) -> [Effect] {
+        let revokedIDs = Set(list.publicKeys.map { suite.nodeID(of: $0) })
+            .union(link.opener.trust.nodes(holding: list.publicKeys, suite: suite))
         do {
             try link.opener.trust.apply(list, suite: suite)
         } catch {
             return []
         }
         var effects: [Effect] = []
-        let revokedIDs = Set(list.publicKeys.map { suite.nodeID(of: $0) })
         for member in membership.members where revokedIDs.contains(member.id) || list.serials.contains(member.serial) {
             for output in membership.ban(member.id, now: now) {
                 if case .changed(let changed, let previous) = output { effects.append(.memberChanged(changed, from: previous)) }

@@ -197,10 +197,11 @@ public struct KeyStore: Sendable {
 
     /// Issues a certificate for `name`: generates a key pair (or signs `publicKey`), writes
     /// `nodes/<name>.key` (0600, atomically, refused when present unless `force`) and
-    /// `nodes/<name>.crt`, and records the certificate under `issued/`.
+    /// `nodes/<name>.crt`, and records the certificate under `issued/`. `ringID` names the node id
+    /// the key speaks for when it is not the key's own hash (a rotation keeps the node's id).
     public func issue(
         name: String, durationSeconds: Int64, addresses: [String] = [], publicKey: PublicKey? = nil,
-        force: Bool = false, now: Int64
+        ringID: NodeID? = nil, force: Bool = false, now: Int64
     ) throws(Failure) -> Issued {
         guard Certificate.isValidName(name), name != "ca" else { throw .invalidName(name) }
         guard durationSeconds > 0 else { throw .invalidDuration }
@@ -226,7 +227,8 @@ public struct KeyStore: Sendable {
         let notAfter = wanted.overflow ? caCertificate.notAfter : min(wanted.partialValue, caCertificate.notAfter)
         var certificate = Certificate(
             kind: .node, serial: try freshSerial(), name: name, publicKey: subjectKey, notBefore: now,
-            notAfter: notAfter, issuer: caCertificate.issuer, addresses: addresses)
+            notAfter: notAfter, issuer: caCertificate.issuer, addresses: addresses,
+            ringID: ringID.flatMap { $0 == suite.nodeID(of: subjectKey) ? nil : $0 })
         certificate.sign(with: caKey)
         if key == nil, force, SecureFile.exists(keyPath(of: name)) {
             // The node holds its own secret now; a key left here would no longer match the certificate.
@@ -238,12 +240,14 @@ public struct KeyStore: Sendable {
             try KeyFiles.saveCertificates([certificate], to: issuedPath(serial: certificate.serial), replace: false)
         }
         return Issued(
-            certificate: certificate, nodeID: suite.nodeID(of: subjectKey), certificatePath: certificatePath(of: name),
+            certificate: certificate, nodeID: certificate.nodeID(suite: suite), certificatePath: certificatePath(of: name),
             keyPath: key == nil ? nil : keyPath(of: name), clampedToAuthority: notAfter != wanted.partialValue)
     }
 
     /// Issues `name` a fresh key and certificate with a new serial, replacing its current files.
-    /// The previous certificate stays valid until revoked (`revoke <serial>`).
+    /// The new certificate keeps the node's id (its ring position, membership and events), so a
+    /// running node can switch keys without leaving. The previous certificate stays valid until
+    /// revoked (`revoke <serial>`).
     public func rotate(name: String, durationSeconds: Int64, publicKey: PublicKey? = nil, now: Int64) throws(Failure) -> (
         issued: Issued, previous: Certificate
     ) {
@@ -252,7 +256,7 @@ public struct KeyStore: Sendable {
         let previous = try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificate(certificatePath(of: name)) }
         let issued = try issue(
             name: name, durationSeconds: durationSeconds, addresses: previous.addresses, publicKey: publicKey,
-            force: true, now: now)
+            ringID: previous.nodeID(suite: suite), force: true, now: now)
         return (issued, previous)
     }
 
@@ -327,7 +331,7 @@ public struct KeyStore: Sendable {
         let store = try trustStore()
         return try issuedCertificates().map { certificate in
             Entry(
-                certificate: certificate, nodeID: suite.nodeID(of: certificate.publicKey),
+                certificate: certificate, nodeID: certificate.nodeID(suite: suite),
                 status: status(of: certificate, in: store, now: now))
         }
     }

@@ -148,6 +148,12 @@ public actor NodeHost {
     private var connecting: [String: [[UInt8]]] = [:]
     private let arrivals: AsyncStream<Arrival>.Continuation
     private let inboundDrops: InboundDrops
+    /// The key folder, watched for a rotated key, a new bundle or revocation list.
+    public nonisolated let keysDirectory: String
+    private var keyFilesSeen: [String] = []
+    private var nextKeyCheckAt = Instant(nanoseconds: 0)
+    /// How often the key folder is checked for changes.
+    public static let keyCheckIntervalNanoseconds: Int64 = 2_000_000_000
     private var tasks: [Task<Void, Never>] = []
     private var generator = SystemRandomNumberGenerator()
     private var logger: Logger
@@ -224,7 +230,7 @@ public actor NodeHost {
         nodeLogger[metadataKey: "node"] = "\(options.name)"
         let host = NodeHost(
             core: core, store: pieces, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
-            inboundDrops: inboundDrops, logger: nodeLogger, impairment: options.impairment, clock: clock)
+            inboundDrops: inboundDrops, keysDirectory: options.keysDirectory, logger: nodeLogger, impairment: options.impairment, clock: clock)
         await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
         if !options.seeds.isEmpty { await host.join(options.seeds) }
         return host
@@ -276,7 +282,7 @@ public actor NodeHost {
     private init(
         core: NodeCore<SigningKey, SodiumSuite>, store: DiskPieceStore, name: String, address: String, group: any EventLoopGroup,
         udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, inboundDrops: InboundDrops,
-        logger: Logger,
+        keysDirectory: String, logger: Logger,
         impairment: Impairment, clock: ClockModel
     ) {
         self.impairment = impairment
@@ -294,11 +300,82 @@ public actor NodeHost {
         self.tcp = tcp
         self.arrivals = arrivals
         self.inboundDrops = inboundDrops
+        self.keysDirectory = keysDirectory
         self.logger = logger
+    }
+
+    // MARK: Keys
+
+    /// The serial of the certificate this node sends with.
+    public var certificateSerial: UInt64 { core.certificate.serial }
+
+    /// The version of the revocation list this node holds (0 for none).
+    public var revocationVersion: UInt64 { core.link.opener.trust.revocations?.version ?? 0 }
+
+    /// The key folder's files this node uses: its key and certificate, the bundle, the revocation list.
+    private nonisolated var keyFiles: [String] {
+        let store = KeyStore(directory: keysDirectory)
+        return [store.keyPath(of: name), store.certificatePath(of: name), store.bundlePath, store.revocationListPath]
+    }
+
+    /// Modification time and size of each key file ("" for a missing one).
+    private nonisolated func keyFileStamps() -> [String] {
+        keyFiles.map { path in
+            var info = stat()
+            guard stat(path, &info) == 0 else { return "" }
+            return "\(info.st_mtim.tv_sec).\(info.st_mtim.tv_nsec):\(info.st_size)"
+        }
+    }
+
+    /// Reloads the key folder: a rotated key and certificate (same node id) are used from the next
+    /// envelope on, without leaving; a new bundle is trusted, authorities no longer in it are not;
+    /// a newer revocation list is applied and spread. Returns what changed.
+    @discardableResult
+    public func reloadKeys() throws -> [String] {
+        let store = KeyStore(directory: keysDirectory)
+        let identity = try store.identity(of: name)
+        let authorities = try store.trustedAuthorities()
+        let revocations = SecureFile.exists(store.revocationListPath) ? try store.revocationList() : nil
+        var changes: [String] = []
+        if identity.certificate != core.certificate {
+            let previous = core.certificate.serial
+            try core.replaceIdentity(signer: identity.key, certificate: identity.certificate)
+            changes.append(
+                "certificate \(KeyStore.serialText(previous)) → \(KeyStore.serialText(identity.certificate.serial))")
+        }
+        let trustedBefore = Set(core.link.opener.trust.authorities.keys)
+        let versionBefore = core.link.opener.trust.revocations?.version
+        perform(core.updateTrust(authorities: authorities, revocations: revocations, now: now()))
+        let trustedAfter = Set(core.link.opener.trust.authorities.keys)
+        if trustedAfter != trustedBefore {
+            changes.append("trusted CAs: \(trustedAfter.map(\.description).sorted().joined(separator: ", "))")
+        }
+        if let version = core.link.opener.trust.revocations?.version, version != versionBefore {
+            changes.append("revocation list version \(version)")
+        }
+        for change in changes { logger.info("keys reloaded", metadata: ["change": "\(change)"]) }
+        keyFilesSeen = keyFileStamps()
+        return changes
+    }
+
+    /// Reloads when a key file changed since the last look; a failed reload (files half copied,
+    /// a key that does not match its certificate) is logged and tried again at the next change.
+    private func watchKeyFiles(now: Instant) {
+        guard nextKeyCheckAt <= now else { return }
+        nextKeyCheckAt = now.advanced(byNanoseconds: Self.keyCheckIntervalNanoseconds)
+        let stamps = keyFileStamps()
+        guard stamps != keyFilesSeen else { return }
+        do {
+            try reloadKeys()
+        } catch {
+            keyFilesSeen = stamps
+            logger.warning("key folder changed but cannot be used", metadata: ["error": "\(error)"])
+        }
     }
 
     private func launch(stream: AsyncStream<Arrival>, tickMilliseconds: Int) {
         logger.info("node started", metadata: ["id": "\(id)", "address": "\(address)"])
+        keyFilesSeen = keyFileStamps()
         tasks.append(
             Task { [weak self] in
                 for await arrival in stream {
@@ -532,6 +609,7 @@ public actor NodeHost {
         guard !stopped else { return }
         let now = now()
         perform(core.tick(now: now, using: &generator, store: &store))
+        watchKeyFiles(now: now)
         if nextMetricsAt <= now {
             nextMetricsAt = now.advanced(byNanoseconds: 1_000_000_000)
             metrics.record(

@@ -41,7 +41,7 @@ extension DrizzleKeys {
                 ]
                 if certificate.kind == .node {
                     fields.append(
-                        .init("node id", "node_id", .text(suite.nodeID(of: certificate.publicKey).description)))
+                        .init("node id", "node_id", .text(certificate.nodeID(suite: suite).description)))
                 }
                 fields += [
                     .init("not before", "not_before", .text(isoText(certificate.notBefore))),

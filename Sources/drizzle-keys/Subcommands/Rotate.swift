@@ -8,8 +8,9 @@ extension DrizzleKeys {
         static let configuration = CommandConfiguration(
             abstract: "Replace a node's key and certificate; the old serial stays valid until revoked.",
             discussion: """
-                The new key has a new node id (the id is the hash of the key). Once every node has the \
-                new certificate, revoke the old serial.
+                The node keeps its id: the new certificate names it (a running node switches keys \
+                without leaving the cluster). Once every node has the new certificate, revoke the old \
+                serial.
                 """)
 
         @OptionGroup var options: KeyFolderOptions

@@ -78,7 +78,7 @@ struct Adversary: ParsableCommand {
             // The real node's id, serial and certificate; the signature from a key that is not its.
             var sealer = EnvelopeSealer(
                 signer: SigningKey.generate(), certificate: impersonated,
-                sender: SodiumSuite().nodeID(of: impersonated.publicKey), epoch: UInt32.random(in: 1...UInt32.max))
+                sender: impersonated.nodeID(suite: SodiumSuite()), epoch: UInt32.random(in: 1...UInt32.max))
             datagrams = try Self.seal(count, with: &sealer)
             expected = DropReason.badSignature.rawValue
         case .identity:
@@ -91,7 +91,7 @@ struct Adversary: ParsableCommand {
             }
             var sealer = EnvelopeSealer(
                 signer: identity.key, certificate: identity.certificate,
-                sender: SodiumSuite().nodeID(of: identity.key.publicKey), epoch: UInt32.random(in: 1...UInt32.max))
+                sender: identity.certificate.nodeID(suite: SodiumSuite()), epoch: UInt32.random(in: 1...UInt32.max))
             datagrams = try Self.seal(count, with: &sealer)
             expected = "revoked, expired or untrusted_issuer (as the certificate stands)"
         case .replay:

@@ -1,0 +1,128 @@
+import DrizzleCore
+import DrizzleCrypto
+import DrizzleNode
+import Foundation
+import Logging
+import NIOPosix
+import Testing
+
+/// Records every membership change a node reports.
+actor ChangeLog {
+    private(set) var changes: [MemberChange] = []
+    func append(_ change: MemberChange) { changes.append(change) }
+}
+
+@Suite("Live key rotation on loopback sockets", .serialized)
+struct KeyRotationTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// `drizzle-keys rotate` for each node in turn, in the folder the running nodes use, while all
+    /// four publish: each node notices its new files, switches keys without leaving, and the others
+    /// admit the new certificate from its next envelopes.
+    @Test("every node's key is rotated in turn while events flow: none lost or twice, nobody suspected, old serials revoked after")
+    func rotateWhileEventsFlow() async throws {
+        let names = ["r1", "r2", "r3", "r4"]
+        try await withCluster(names) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+            var hosts: [NodeHost] = []
+            for name in names {
+                hosts.append(
+                    try await NodeHost.start(
+                        NodeOptions(
+                            name: name, seeds: hosts.first.map { [$0.address] } ?? [], keysDirectory: keys,
+                            dataDirectory: keys + "/data", membership: fastMembership()),
+                        group: group, logger: logger))
+            }
+            let logs = names.map { _ in DeliveryLog() }
+            let changeLogs = names.map { _ in ChangeLog() }
+            var followers: [Task<Void, Never>] = []
+            for (index, host) in hosts.enumerated() {
+                let events = await host.events()
+                let changes = await host.memberChanges()
+                followers.append(Task { for await event in events { await logs[index].append(event) } })
+                followers.append(Task { for await change in changes { await changeLogs[index].append(change) } })
+            }
+            let ready = await eventually(15) {
+                for host in hosts {
+                    let size = await host.viewSize
+                    let inStep = await host.bus.inStep
+                    if size != 4 || !inStep { return false }
+                }
+                return true
+            }
+            #expect(ready, "the nodes did not join")
+            let joinedChanges = await changeLogs.asyncMap { await $0.changes.count }
+            let ids = hosts.map(\.id)
+
+            // 400 events, published round robin over about eight seconds, while the keys change.
+            let total = 400
+            let publishers = hosts
+            let publisher = Task {
+                for index in 0..<total {
+                    _ = try? await publishers[index % publishers.count].publish(topic: "rotation", payload: Array("event \(index)".utf8))
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+            }
+            let store = KeyStore(directory: keys)
+            var oldSerials: [UInt64] = []
+            for (name, host) in zip(names, hosts) {
+                let now = Int64(Date().timeIntervalSince1970)
+                let (issued, previous) = try store.rotate(name: name, durationSeconds: 3600, now: now - 60)
+                oldSerials.append(previous.serial)
+                #expect(issued.nodeID == host.id, "rotation must keep \(name)'s id")
+                // The node sees its changed files within the key-folder check interval.
+                let switched = await eventually(10) { await host.certificateSerial == issued.certificate.serial }
+                #expect(switched, "\(name) did not switch to its new certificate")
+                try await Task.sleep(for: .milliseconds(600))
+            }
+            await publisher.value
+
+            let delivered = await eventually(30) {
+                for log in logs where await log.count < total { return false }
+                return true
+            }
+            let sequences = await logs.asyncMap { await $0.keys }
+            #expect(delivered, "deliveries: \(sequences.map(\.count))")
+            #expect(sequences.allSatisfy { $0 == sequences[0] }, "one total order everywhere")
+            #expect(Set(sequences[0]).count == total, "every event exactly once")
+            // Nobody was suspected, declared dead or seen to leave: only alive updates (the new serials).
+            for (index, log) in changeLogs.enumerated() {
+                let states = await log.changes.dropFirst(joinedChanges[index]).map(\.member.state)
+                #expect(states.allSatisfy { $0 == .alive }, "\(names[index]) saw \(states)")
+            }
+            // Everyone knows everyone under its old id with its new serial.
+            let newSerials = try names.map { try KeyFiles.loadCertificate(store.certificatePath(of: $0)).serial }
+            let views = await eventually(10) {
+                for host in hosts {
+                    let members = await host.members
+                    for (id, serial) in zip(ids, newSerials) where id != host.id {
+                        guard members.first(where: { $0.id == id })?.serial == serial else { return false }
+                    }
+                }
+                return true
+            }
+            #expect(views, "not every node announced its new serial everywhere")
+
+            // Revoking the old serials changes nothing for the running nodes.
+            let versionBefore = await hosts[0].revocationVersion
+            for serial in oldSerials { _ = try store.revoke(KeyStore.serialText(serial), now: Int64(Date().timeIntervalSince1970)) }
+            let applied = await eventually(10) {
+                for host in hosts where await host.revocationVersion != versionBefore + UInt64(oldSerials.count) { return false }
+                return true
+            }
+            #expect(applied, "the revocation list did not reach every node")
+            for index in 0..<20 {
+                _ = try? await hosts[index % hosts.count].publish(topic: "after", payload: [UInt8(index)])
+            }
+            let afterwards = await eventually(20) {
+                for log in logs where await log.count < total + 20 { return false }
+                for host in hosts where await host.viewSize != 4 { return false }
+                return true
+            }
+            #expect(afterwards, "the cluster stopped working after the old serials were revoked")
+            for follower in followers { follower.cancel() }
+            for host in hosts { await host.shutdown() }
+            try await group.shutdownGracefully()
+        }
+    }
+}
