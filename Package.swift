@@ -114,6 +114,7 @@ let package = Package(
             dependencies: [
                 "DrizzleNode", "DrizzlePrompt", "DrizzleCore", "DrizzleCrypto",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(name: "DrizzleConfigTests", dependencies: ["DrizzleConfig"], swiftSettings: strict),

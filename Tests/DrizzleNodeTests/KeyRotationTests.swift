@@ -3,6 +3,7 @@ import DrizzleCrypto
 import DrizzleNode
 import Foundation
 import Logging
+import InMemoryLogging
 import NIOPosix
 import Testing
 
@@ -122,6 +123,40 @@ struct KeyRotationTests {
             #expect(afterwards, "the cluster stopped working after the old serials were revoked")
             for follower in followers { follower.cancel() }
             for host in hosts { await host.shutdown() }
+            try await group.shutdownGracefully()
+        }
+    }
+}
+
+@Suite("Certificate expiry on a running node", .serialized)
+struct CertificateExpiryTests {
+    @Test("a certificate within 30 days of expiry is warned about once an hour in the log and shown as a metric")
+    func expiringCertificateIsWarnedAndExported() async throws {
+        // withCluster issues certificates valid for one hour.
+        try await withCluster(["soon"]) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            let captured = InMemoryLogHandler()
+            let host = try await NodeHost.start(
+                NodeOptions(name: "soon", keysDirectory: keys, dataDirectory: keys + "/data"), group: group,
+                logger: Logger(label: "test") { _ in captured })
+            func warnings() -> [String] {
+                captured.entries.filter { $0.level == .warning }.map(\.message.description)
+                    .filter { $0.hasPrefix("certificate ") }
+            }
+            let warned = await eventually(5) { warnings().contains { $0.hasPrefix("certificate expires in 0 h") } }
+            #expect(warned, "\(captured.entries.map(\.message))")
+            let exported = await eventually(5) {
+                let text = host.metrics.exposition()
+                guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("drizzle_certificate_expiry_seconds{") }),
+                    let value = Double(line.split(separator: " ").last ?? "")
+                else { return false }
+                return value > 3000 && value <= 3600
+            }
+            #expect(exported, "\(host.metrics.exposition())")
+            // Rate-limited: the key folder is checked every 2 s, the warning repeats only hourly.
+            try await Task.sleep(for: .seconds(5))
+            #expect(warnings().count == 1)
+            await host.shutdown()
             try await group.shutdownGracefully()
         }
     }

@@ -117,6 +117,9 @@ public struct TrustStore: Sendable {
         Set(peers.values.filter { keys.contains($0.publicKey) }.map { $0.nodeID(suite: suite) })
     }
 
+    /// The earliest `notAfter` among admitted node certificates, nil when none is admitted.
+    public var soonestPeerExpiry: Int64? { peers.values.map(\.notAfter).min() }
+
     /// How many node certificates are admitted.
     public var admittedCount: Int { peers.count }
 }

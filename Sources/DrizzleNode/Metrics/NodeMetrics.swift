@@ -18,6 +18,10 @@ public final class NodeMetrics: Sendable {
     private let events: [String: Gauge]
     private let clockOffset: Gauge
     private let clockSkew: Gauge
+    private let certificateExpiry: Gauge
+    private let peerCertificateExpiry: Gauge
+    private let revocationVersion: Gauge
+    private let authorities: Gauge
 
     public init(node: String) {
         let labels = [("node", node)]
@@ -55,6 +59,15 @@ public final class NodeMetrics: Sendable {
             in: registry, "clock_offset_seconds", "The cluster's time minus this node's synchronised time, estimated", labels: labels)
         clockSkew = Self.gauge(
             in: registry, "clock_skew_seconds", "Largest difference among this node's and recently sampled members' clocks", labels: labels)
+        certificateExpiry = Self.gauge(
+            in: registry, "certificate_expiry_seconds", "Seconds until this node's certificate expires (negative: expired)",
+            labels: labels)
+        peerCertificateExpiry = Self.gauge(
+            in: registry, "peer_certificate_expiry_seconds",
+            "Seconds until the soonest-expiring admitted peer certificate expires (0 when none is admitted)", labels: labels)
+        revocationVersion = Self.gauge(
+            in: registry, "revocation_list_version", "Version of the revocation list this node holds (0: none)", labels: labels)
+        authorities = Self.gauge(in: registry, "trusted_authorities", "CAs in this node's trust bundle", labels: labels)
     }
 
     /// What the node reports each second.
@@ -70,6 +83,11 @@ public final class NodeMetrics: Sendable {
         var impairedDrops: Int
         var bus: EventOrder
         var clock: ClockEstimate
+        /// Seconds until expiry: this node's certificate, and the soonest admitted peer's.
+        var certificateExpiresIn: Int64
+        var peerCertificateExpiresIn: Int64?
+        var revocationVersion: UInt64
+        var authorities: Int
     }
 
     func record(_ snapshot: Snapshot) {
@@ -90,6 +108,10 @@ public final class NodeMetrics: Sendable {
         events["duplicate"]?.set(Double(snapshot.bus.duplicates))
         clockOffset.set(Double(snapshot.clock.offsetNanoseconds) / 1e9)
         clockSkew.set(Double(snapshot.clock.skewNanoseconds) / 1e9)
+        certificateExpiry.set(Double(snapshot.certificateExpiresIn))
+        peerCertificateExpiry.set(Double(snapshot.peerCertificateExpiresIn ?? 0))
+        revocationVersion.set(Double(snapshot.revocationVersion))
+        authorities.set(Double(snapshot.authorities))
     }
 
     private static func gauge(

@@ -152,6 +152,7 @@ public actor NodeHost {
     public nonisolated let keysDirectory: String
     private var keyFilesSeen: [String] = []
     private var nextKeyCheckAt = Instant(nanoseconds: 0)
+    private var nextExpiryWarningAt = Instant(nanoseconds: 0)
     /// How often the key folder is checked for changes.
     public static let keyCheckIntervalNanoseconds: Int64 = 2_000_000_000
     private var tasks: [Task<Void, Never>] = []
@@ -358,11 +359,26 @@ public actor NodeHost {
         return changes
     }
 
+    /// Warns, at most once an hour, when this node's certificate expires within
+    /// `KeyStore.expiringWindowSeconds` (30 days) or has expired; the metric
+    /// `drizzle_certificate_expiry_seconds` shows the same at every scrape.
+    private func warnIfExpiring(now: Instant) {
+        let remaining = core.certificate.notAfter - now.unixSeconds
+        guard remaining <= KeyStore.expiringWindowSeconds, nextExpiryWarningAt <= now else { return }
+        nextExpiryWarningAt = now.advanced(byNanoseconds: 3_600_000_000_000)
+        let serial = KeyStore.serialText(core.certificate.serial)
+        let when = remaining < 0 ? "expired \(-remaining / 3600) h ago" : "expires in \(remaining / 3600) h"
+        logger.warning(
+            "certificate \(when): peers will drop this node's envelopes once it has expired; run `drizzle-keys rotate \(name)`",
+            metadata: ["serial": "\(serial)", "not_after": "\(core.certificate.notAfter)"])
+    }
+
     /// Reloads when a key file changed since the last look; a failed reload (files half copied,
     /// a key that does not match its certificate) is logged and tried again at the next change.
     private func watchKeyFiles(now: Instant) {
         guard nextKeyCheckAt <= now else { return }
         nextKeyCheckAt = now.advanced(byNanoseconds: Self.keyCheckIntervalNanoseconds)
+        warnIfExpiring(now: now)
         let stamps = keyFileStamps()
         guard stamps != keyFilesSeen else { return }
         do {
@@ -617,7 +633,10 @@ public actor NodeHost {
                     members: core.membership.members, drops: drops, envelopesIn: envelopesIn,
                     envelopesOut: envelopesOut, bytesIn: bytesIn, bytesOut: bytesOut, hotRumors: core.gossip.hotCount,
                     pendingUpdates: core.membership.pendingUpdates, impairedDrops: impairedDrops, bus: core.bus,
-                    clock: core.clock.estimate(at: now)))
+                    clock: core.clock.estimate(at: now),
+                    certificateExpiresIn: core.certificate.notAfter - now.unixSeconds,
+                    peerCertificateExpiresIn: core.link.opener.trust.soonestPeerExpiry.map { $0 - now.unixSeconds },
+                    revocationVersion: revocationVersion, authorities: core.link.opener.trust.authorities.count))
         }
     }
 
