@@ -161,3 +161,76 @@ struct CertificateExpiryTests {
         }
     }
 }
+
+@Suite("Revocation spread on loopback sockets", .serialized)
+struct RevocationSpreadTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// The bound, docs/security.md: a rumor spreads in about log₃ n + ln n gossip rounds with
+    /// fanout 3 (Demers et al.; 6 rounds, 1.2 s, for n = 24 at the default 200 ms); 5 s allows for
+    /// a lost datagram's retransmission rounds and a busy debug build.
+    static let boundSeconds = 5.0
+
+    @Test("a revocation list given to one node of 24 reaches all 24 within the documented bound, and the revoked node is expelled")
+    func revocationReachesEveryNode() async throws {
+        let names = (1...24).map { "v\($0)" }
+        try await withCluster(names) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+            var hosts: [NodeHost] = []
+            for name in names {
+                hosts.append(
+                    try await NodeHost.start(
+                        NodeOptions(
+                            name: name, seeds: hosts.first.map { [$0.address] } ?? [], keysDirectory: keys,
+                            dataDirectory: keys + "/data", membership: fastMembership()),
+                        group: group, logger: logger))
+            }
+            let converged = await eventually(60) {
+                for host in hosts where await host.viewSize != names.count { return false }
+                return true
+            }
+            try #require(converged, "24 nodes did not converge")
+            // A list revoking v24, signed by the CA but not written to the key folder the nodes
+            // watch: v1 gets it, the others can learn it only by gossip.
+            let store = KeyStore(directory: keys)
+            let (caKey, ca) = try store.authority()
+            var list = try store.revocationList()
+            list.version += 1
+            list.issuedAt = Int64(Date().timeIntervalSince1970)
+            list.issuer = ca.issuer
+            list.serials.insert(try KeyFiles.loadCertificate(store.certificatePath(of: "v24")).serial)
+            list.sign(with: caKey)
+            let started = ContinuousClock.now
+            await hosts[0].publish(list)
+            let survivors = hosts.dropLast()
+            var reached: [Duration] = []
+            var pending = Array(survivors)
+            while !pending.isEmpty, ContinuousClock.now - started < .seconds(30) {
+                var still: [NodeHost] = []
+                for host in pending {
+                    if await host.revocationVersion >= list.version {
+                        reached.append(ContinuousClock.now - started)
+                    } else {
+                        still.append(host)
+                    }
+                }
+                pending = still
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            let slowest = reached.max() ?? .seconds(30)
+            #expect(pending.isEmpty, "\(pending.count) nodes never received the list")
+            #expect(slowest <= .seconds(Self.boundSeconds), "slowest node after \(slowest)")
+            print("revocation spread to 23 nodes: median \(reached.sorted()[reached.count / 2]), slowest \(slowest)")
+            let expelled = await eventually(10) {
+                for host in survivors {
+                    let state = await host.members.first { $0.id == hosts[23].id }?.state
+                    if state == .alive || state == .suspect { return false }
+                }
+                return true
+            }
+            #expect(expelled, "the revoked node is still listed alive somewhere")
+            for host in hosts { await host.shutdown() }
+            try await group.shutdownGracefully()
+        }
+    }
+}
