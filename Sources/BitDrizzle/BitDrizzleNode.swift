@@ -167,6 +167,24 @@ public actor BitDrizzleNode: Service {
             stratum: estimate.stratum == 255 ? nil : Int(estimate.stratum))
     }
 
+    /// This node's certificate, CAs and revocation list, and how many live members hold each CA and
+    /// each revocation-list version (from the status every node announces every 30 s and on change).
+    public func keyStatus() async throws(BitDrizzleError) -> KeyStatus {
+        let host = try running()
+        let report = await host.trustReport
+        var trusting: [String: Int] = [:]
+        var holding: [UInt64: Int] = [:]
+        for status in report.alive.values {
+            for authority in status.authorities { trusting[authority.description, default: 0] += 1 }
+            holding[status.revocationVersion, default: 0] += 1
+        }
+        return KeyStatus(
+            serial: KeyID(report.own.serial).description, notAfter: report.own.notAfter,
+            authorities: report.own.authorities.map(\.description), revocationVersion: report.own.revocationVersion,
+            aliveMembers: report.aliveCount, reporting: report.alive.count, membersTrusting: trusting,
+            membersHoldingVersion: holding)
+    }
+
     /// Membership changes from now on, as this node sees them; the sequence ends when the node stops.
     public func membershipChanges() -> AsyncStream<MembershipChange> {
         changeSinks.subscribe { [weak self] token in Task { await self?.dropChangeSink(token) } }

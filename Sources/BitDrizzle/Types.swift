@@ -105,6 +105,23 @@ public struct ClockInfo: Sendable, Hashable {
     public var stratum: Int?
 }
 
+/// What this node and the live members hold of the cluster's keys (prompt `KS`): during a CA
+/// rotation or after a revocation, how far the change has reached.
+public struct KeyStatus: Sendable, Hashable {
+    /// This node's certificate serial (16 hex digits) and its expiry, Unix seconds.
+    public var serial: String
+    public var notAfter: Int64
+    /// The CAs this node trusts (key ids, 16 hex digits) and its revocation-list version (0: none).
+    public var authorities: [String]
+    public var revocationVersion: UInt64
+    /// Alive members, this node included, and how many of them have announced their status.
+    public var aliveMembers: Int
+    public var reporting: Int
+    /// How many reporting members trust each CA, and hold each revocation-list version.
+    public var membersTrusting: [String: Int]
+    public var membersHoldingVersion: [UInt64: Int]
+}
+
 /// Where a key lives on the ring.
 public struct LookupInfo: Sendable, Hashable {
     /// The owner's id and address.

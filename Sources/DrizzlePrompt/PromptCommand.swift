@@ -29,6 +29,8 @@ public enum PromptCommand: Equatable, Sendable {
     case events(count: Int?)
     /// `CK`: this node's clock estimate.
     case clock
+    /// `KS`: this node's certificate, CAs and revocation list, and how far they reach in the cluster.
+    case keys
     case exit
 
     /// Why a line is not a command; the description is the one-line hint the prompt prints.
@@ -68,6 +70,7 @@ public enum PromptCommand: Equatable, Sendable {
         ("UNSUB <topic|*>", "Unsubscribe from a topic"),
         ("EV [count]", "Events: the latest delivered events (of subscribed topics, if any), with Lamport time and origin"),
         ("CK", "Clock: this node's estimated offset and drift, and the largest skew it sees in the cluster"),
+        ("KS", "Keys: this node's certificate, CAs, revocation list; how many live members hold each CA and list version"),
         ("X", "Exit: stop every node this prompt started"),
     ]
 
@@ -92,6 +95,7 @@ public enum PromptCommand: Equatable, Sendable {
         case "MB": self = .members
         case "X", "EXIT", "QUIT": self = .exit
         case "CK": self = .clock
+        case "KS": self = .keys
         case "PUB":
             let usage = "PUB <topic> <payload> (the payload is the rest of the line)"
             guard let topic = arguments.first else { throw .missingArgument("PUB", usage: usage) }

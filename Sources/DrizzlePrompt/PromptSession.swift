@@ -2,6 +2,7 @@ public import BitDrizzle
 public import DrizzleConfig
 import DrizzleCore
 import DrizzleCrypto
+import Foundation
 public import DrizzleNode
 public import Logging
 import NIOCore
@@ -148,6 +149,8 @@ public actor PromptSession {
             return (await recentEvents(count ?? 20), false)
         case .clock:
             return (await clockReport(), false)
+        case .keys:
+            return (await keyReport(), false)
         case .exit:
             let count = cluster.count + (local == nil ? 0 : 1)
             await stopAll()
@@ -259,6 +262,26 @@ public actor PromptSession {
             "drift     \(Self.fixed(estimate.driftPPM, 1)) ppm: this node's raw clock against the cluster's",
             "skew      \(Self.milliseconds(estimate.skewNanoseconds)) ms: the largest difference among this node and the \(estimate.peersSampled) members it sampled",
             "sync      \(mode)\(reference)\(stratum); \(estimate.samples) samples in the window",
+        ]
+    }
+
+    private func keyReport() async -> [String] {
+        guard let local else { return ["no local node"] }
+        let status: KeyStatus
+        do {
+            status = try await local.keyStatus()
+        } catch {
+            return [error.description]
+        }
+        let expiry = Date(timeIntervalSince1970: TimeInterval(status.notAfter))
+        let days = (status.notAfter - Int64(Date().timeIntervalSince1970)) / 86_400
+        let authorities = status.membersTrusting.sorted { $0.key < $1.key }.map { "CA \($0.key) \($0.value)" }
+        let versions = status.membersHoldingVersion.sorted { $0.key > $1.key }.map { "v\($0.key) \($0.value)" }
+        return [
+            "certificate  serial \(status.serial), expires \(ISO8601DateFormatter().string(from: expiry)) (in \(days) days)",
+            "trust        CAs \(status.authorities.joined(separator: ", ")); revocation list version \(status.revocationVersion)",
+            "cluster      \(status.reporting) of \(status.aliveMembers) alive members reported: "
+                + (authorities + ["revocation list " + versions.joined(separator: ", ")]).joined(separator: "; "),
         ]
     }
 

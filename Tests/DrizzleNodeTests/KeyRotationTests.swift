@@ -229,6 +229,14 @@ struct RevocationSpreadTests {
                 return true
             }
             #expect(expelled, "the revoked node is still listed alive somewhere")
+            // KS's view: every survivor announced that it trusts the CA and holds the new list.
+            let reported = await eventually(10) {
+                let report = await hosts[0].trustReport
+                return report.aliveCount == 23 && report.alive.count == 23
+                    && report.alive.values.allSatisfy { $0.revocationVersion == list.version && $0.authorities == [list.issuer] }
+            }
+            let report = await hosts[0].trustReport
+            #expect(reported, "v1 knows the status of \(report.alive.count) of \(report.aliveCount) alive members")
             for host in hosts { await host.shutdown() }
             try await group.shutdownGracefully()
         }

@@ -23,7 +23,7 @@ struct PromptCommandTests {
         #expect(try PromptCommand(parsing: "DL") == .delete(.local, key: nil))
     }
 
-    @Test("bus and clock commands: PUB keeps the payload's inner spaces, SUB, UNSUB, EV, CK")
+    @Test("bus, clock and key commands: PUB keeps the payload's inner spaces, SUB, UNSUB, EV, CK, KS")
     func busCommands() throws {
         #expect(try PromptCommand(parsing: "pub chat  hello   big world ") == .publish(topic: "chat", payload: "hello   big world"))
         #expect(try PromptCommand(parsing: "SUB chat") == .subscribe("chat"))
@@ -32,6 +32,7 @@ struct PromptCommandTests {
         #expect(try PromptCommand(parsing: "ev") == .events(count: nil))
         #expect(try PromptCommand(parsing: "EV 5") == .events(count: 5))
         #expect(try PromptCommand(parsing: "ck") == .clock)
+        #expect(try PromptCommand(parsing: "ks") == .keys)
         #expect(throws: PromptCommand.ParseError.self) { try PromptCommand(parsing: "PUB chat") }
         #expect(throws: PromptCommand.ParseError.self) { try PromptCommand(parsing: "PUB") }
         #expect(throws: PromptCommand.ParseError.self) { try PromptCommand(parsing: "EV -2") }
@@ -50,7 +51,7 @@ struct PromptCommandTests {
     @Test("H lists every command")
     func catalog() {
         let listed = PromptCommand.catalog.map { $0.command.split(separator: " ")[0] }
-        for command in ["H", "LL", "MM", "FN", "LH", "JN", "LN", "SZ", "RI", "MB", "W[L|N]", "R[L|N]", "D[L|N]", "PUB", "SUB", "UNSUB", "EV", "CK", "X"] {
+        for command in ["H", "LL", "MM", "FN", "LH", "JN", "LN", "SZ", "RI", "MB", "W[L|N]", "R[L|N]", "D[L|N]", "PUB", "SUB", "UNSUB", "EV", "CK", "KS", "X"] {
             #expect(listed.contains(Substring(command)), "\(command) missing from H")
         }
     }

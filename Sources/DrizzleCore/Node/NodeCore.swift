@@ -4,6 +4,8 @@ public enum RumorKind {
     public static let revocationList: UInt8 = 1
     /// A bus event (`BusEvent`, delivered in Lamport total order).
     public static let event: UInt8 = 2
+    /// A node's `TrustStatus`: its certificate, CAs and revocation-list version.
+    public static let trustStatus: UInt8 = 3
 }
 
 /// One BitDrizzle node's protocol state, sans-IO: the authenticated transport (`EnvelopeLink`),
@@ -188,6 +190,25 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         let (rumor, _) = gossip.publish(kind: RumorKind.revocationList, payload: list.encoded)
         effects.append(.learned(rumor))
         return effects
+    }
+
+    /// This node's certificate, trusted CAs and revocation-list version.
+    public var trustStatus: TrustStatus {
+        TrustStatus(
+            serial: certificate.serial, notAfter: certificate.notAfter,
+            revocationVersion: link.opener.trust.revocations?.version ?? 0,
+            authorities: Array(link.opener.trust.authorities.keys))
+    }
+
+    /// The newest `TrustStatus` heard from each node (this one included once announced), with the
+    /// rumor sequence it came in.
+    public private(set) var trustStatuses: [NodeID: (sequence: UInt64, status: TrustStatus)] = [:]
+
+    /// Announces this node's `trustStatus` to the cluster as a rumor.
+    public mutating func announceTrust(now: Instant) -> [Effect] {
+        let (rumor, _) = gossip.publish(kind: RumorKind.trustStatus, payload: trustStatus.encoded)
+        trustStatuses[me] = (rumor.id.sequence, trustStatus)
+        return [.learned(rumor)]
     }
 
     /// Why a new identity was refused.
@@ -432,6 +453,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 } else if rumor.kind == RumorKind.event, let event = BusEvent(decoding: rumor.payload) {
                     hold(event, in: rumor.id)
                     effects += bus.receive(event).map(Effect.delivered)
+                } else if rumor.kind == RumorKind.trustStatus, let status = TrustStatus(decoding: rumor.payload),
+                    trustStatuses[rumor.id.origin].map({ rumor.id.sequence > $0.sequence }) ?? true
+                {
+                    trustStatuses[rumor.id.origin] = (rumor.id.sequence, status)
                 }
             }
         }

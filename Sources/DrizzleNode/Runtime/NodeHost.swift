@@ -153,6 +153,7 @@ public actor NodeHost {
     private var keyFilesSeen: [String] = []
     private var nextKeyCheckAt = Instant(nanoseconds: 0)
     private var nextExpiryWarningAt = Instant(nanoseconds: 0)
+    private var nextTrustAnnouncementAt = Instant(nanoseconds: 0)
     /// How often the key folder is checked for changes.
     public static let keyCheckIntervalNanoseconds: Int64 = 2_000_000_000
     private var tasks: [Task<Void, Never>] = []
@@ -313,6 +314,24 @@ public actor NodeHost {
     /// The version of the revocation list this node holds (0 for none).
     public var revocationVersion: UInt64 { core.link.opener.trust.revocations?.version ?? 0 }
 
+    /// This node's certificate, CAs and revocation list, and the newest of each that the alive
+    /// members announced (itself included).
+    public var trustReport: (own: TrustStatus, alive: [NodeID: TrustStatus], aliveCount: Int) {
+        let alive = Set(core.membership.members.filter { $0.state == .alive }.map(\.id)).union([id])
+        var statuses: [NodeID: TrustStatus] = [:]
+        for (node, entry) in core.trustStatuses where alive.contains(node) { statuses[node] = entry.status }
+        statuses[id] = core.trustStatus
+        return (core.trustStatus, statuses, alive.count)
+    }
+
+    /// Announces the trust status at start, at the tick after it changed (a reload, a revocation
+    /// list learned by gossip), and every 30 s, so that members that joined since hear it.
+    private func announceTrustIfDue(now: Instant) {
+        guard nextTrustAnnouncementAt <= now else { return }
+        nextTrustAnnouncementAt = now.advanced(byNanoseconds: 30_000_000_000)
+        perform(core.announceTrust(now: now))
+    }
+
     /// The key folder's files this node uses: its key and certificate, the bundle, the revocation list.
     private nonisolated var keyFiles: [String] {
         let store = KeyStore(directory: keysDirectory)
@@ -355,6 +374,7 @@ public actor NodeHost {
             changes.append("revocation list version \(version)")
         }
         for change in changes { logger.info("keys reloaded", metadata: ["change": "\(change)"]) }
+        if !changes.isEmpty { nextTrustAnnouncementAt = Instant(nanoseconds: 0) }
         keyFilesSeen = keyFileStamps()
         return changes
     }
@@ -626,6 +646,7 @@ public actor NodeHost {
         let now = now()
         perform(core.tick(now: now, using: &generator, store: &store))
         watchKeyFiles(now: now)
+        announceTrustIfDue(now: now)
         if nextMetricsAt <= now {
             nextMetricsAt = now.advanced(byNanoseconds: 1_000_000_000)
             metrics.record(
@@ -673,6 +694,7 @@ public actor NodeHost {
                 logger.debug("rumor learned", metadata: ["rumor": "\(rumor.id)", "kind": "\(rumor.kind)"])
             case .revocationsUpdated(let list):
                 logger.notice("revocation list applied", metadata: ["version": "\(list.version)"])
+                nextTrustAnnouncementAt = Instant(nanoseconds: 0)  // tell the others at the next tick
             case .delivered(let event):
                 deliver(event)
             }
