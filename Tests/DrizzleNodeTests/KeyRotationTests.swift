@@ -242,3 +242,76 @@ struct RevocationSpreadTests {
         }
     }
 }
+
+@Suite("CA rotation on loopback sockets", .serialized)
+struct AuthorityRotationTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    /// `ca --rotate`, every node re-issued by the new CA, `ca --retire` of the old one, all while
+    /// the nodes run on the folder; one node is down throughout and comes back afterwards.
+    @Test("a CA rotation with overlap and retirement on a running cluster; a node down during it rejoins when it comes back")
+    func rotateAuthorityWhileRunning() async throws {
+        let names = ["c1", "c2", "c3", "c4"]
+        try await withCluster(names) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+            func start(_ name: String, seed: String?) async throws -> NodeHost {
+                try await NodeHost.start(
+                    NodeOptions(
+                        name: name, seeds: seed.map { [$0] } ?? [], keysDirectory: keys, dataDirectory: keys + "/data",
+                        membership: fastMembership()),
+                    group: group, logger: logger)
+            }
+            var hosts: [NodeHost] = []
+            for name in names { hosts.append(try await start(name, seed: hosts.first?.address)) }
+            func allSee(_ running: [NodeHost], _ count: Int) async -> Bool {
+                for host in running where await host.viewSize != count { return false }
+                return true
+            }
+            #expect(await eventually(15) { await allSee(hosts, 4) }, "the cluster did not form")
+            // c4 goes down before the rotation and stays down through all of it.
+            let downID = hosts[3].id
+            await hosts[3].shutdown()
+            let running = Array(hosts.prefix(3))
+            let store = KeyStore(directory: keys)
+            let now = { Int64(Date().timeIntervalSince1970) }
+            func authorityCounts(_ expected: Int) async -> Bool {
+                for host in running where await host.trustReport.own.authorities.count != expected { return false }
+                return true
+            }
+
+            // 1. Overlap: a new CA joins the bundle; every node trusts both.
+            let (newCA, oldCA) = try store.rotateAuthority(durationSeconds: 86_400, now: now() - 60)
+            #expect(await eventually(10) { await authorityCounts(2) }, "the new bundle did not reach every node")
+            // 2. Every node, c4 included, gets a certificate from the new CA (same node id).
+            for name in names { _ = try store.rotate(name: name, durationSeconds: 3600, now: now() - 60) }
+            let switched = await eventually(10) {
+                for host in running where await host.certificateSerial
+                    != (try? KeyFiles.loadCertificate(store.certificatePath(of: host.name)))?.serial
+                { return false }
+                return true
+            }
+            #expect(switched, "not every running node switched to its new certificate")
+            // 3. Retire the old CA: the nodes trust only the new one, and still see each other.
+            _ = try store.retireAuthority(oldCA.issuer.description)
+            #expect(await eventually(10) { await authorityCounts(1) }, "the retirement did not reach every node")
+            for host in running { #expect(await host.trustReport.own.authorities == [newCA.issuer]) }
+            try await Task.sleep(for: .seconds(2))
+            #expect(await eventually(10) { await allSee(running, 3) }, "the running nodes lost each other")
+
+            // 4. c4 comes back with the folder as the rotation left it: it must get in again.
+            let back = try await start("c4", seed: running[0].address)
+            #expect(back.id == downID, "c4 came back as another node")
+            let everyone = running + [back]
+            let rejoined = await eventually(20) {
+                guard await allSee(everyone, 4) else { return false }
+                for host in running where await host.members.first(where: { $0.id == downID })?.state != .alive {
+                    return false
+                }
+                return true
+            }
+            #expect(rejoined, "c4 was stranded after the rotation")
+            for host in everyone { await host.shutdown() }
+            try await group.shutdownGracefully()
+        }
+    }
+}

@@ -487,14 +487,17 @@ public struct Membership: Sendable {
         }
     }
 
-    /// Someone says something about this node: refute suspicion or death by a higher incarnation.
+    /// Someone says something about this node: refute suspicion, death or a leave (news from
+    /// before a restart) by a higher incarnation, as memberlist does; an alive announcement with a
+    /// higher incarnation than this node's (also from a previous life) is overtaken the same way.
     private mutating func updateAboutMe(_ update: MemberUpdate) -> [Output] {
-        guard !leaving, update.state == .suspect || update.state == .dead, update.incarnation >= incarnation else {
-            return []
-        }
+        guard !leaving, update.incarnation >= incarnation else { return [] }
+        if update.state == .alive && update.incarnation == incarnation { return [] }
         incarnation = update.incarnation + 1
-        refutations += 1
-        if configuration.lifeguard { health.worsen() }
+        if update.state == .suspect || update.state == .dead {
+            refutations += 1
+            if configuration.lifeguard { health.worsen() }
+        }
         broadcasts.enqueue(MemberUpdate(selfMember, reporter: me))
         return []
     }
