@@ -25,15 +25,7 @@ struct KeyRotationTests {
         let names = ["r1", "r2", "r3", "r4"]
         try await withCluster(names) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-            var hosts: [NodeHost] = []
-            for name in names {
-                hosts.append(
-                    try await NodeHost.start(
-                        NodeOptions(
-                            name: name, seeds: hosts.first.map { [$0.address] } ?? [], keysDirectory: keys,
-                            dataDirectory: keys + "/data", membership: fastMembership()),
-                        group: group, logger: logger))
-            }
+            let hosts = try await startCluster(names, keys: keys, group: group, logger: logger)
             let logs = names.map { _ in DeliveryLog() }
             let changeLogs = names.map { _ in ChangeLog() }
             var followers: [Task<Void, Never>] = []
@@ -57,10 +49,9 @@ struct KeyRotationTests {
 
             // 400 events, published round robin over about eight seconds, while the keys change.
             let total = 400
-            let publishers = hosts
             let publisher = Task {
                 for index in 0..<total {
-                    _ = try? await publishers[index % publishers.count].publish(topic: "rotation", payload: Array("event \(index)".utf8))
+                    _ = try? await hosts[index % hosts.count].publish(topic: "rotation", payload: Array("event \(index)".utf8))
                     try? await Task.sleep(for: .milliseconds(20))
                 }
             }
@@ -176,15 +167,7 @@ struct RevocationSpreadTests {
         let names = (1...24).map { "v\($0)" }
         try await withCluster(names) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-            var hosts: [NodeHost] = []
-            for name in names {
-                hosts.append(
-                    try await NodeHost.start(
-                        NodeOptions(
-                            name: name, seeds: hosts.first.map { [$0.address] } ?? [], keysDirectory: keys,
-                            dataDirectory: keys + "/data", membership: fastMembership()),
-                        group: group, logger: logger))
-            }
+            let hosts = try await startCluster(names, keys: keys, group: group, logger: logger)
             let converged = await eventually(60) {
                 for host in hosts where await host.viewSize != names.count { return false }
                 return true
@@ -254,15 +237,7 @@ struct AuthorityRotationTests {
         let names = ["c1", "c2", "c3", "c4"]
         try await withCluster(names) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
-            func start(_ name: String, seed: String?) async throws -> NodeHost {
-                try await NodeHost.start(
-                    NodeOptions(
-                        name: name, seeds: seed.map { [$0] } ?? [], keysDirectory: keys, dataDirectory: keys + "/data",
-                        membership: fastMembership()),
-                    group: group, logger: logger)
-            }
-            var hosts: [NodeHost] = []
-            for name in names { hosts.append(try await start(name, seed: hosts.first?.address)) }
+            let hosts = try await startCluster(names, keys: keys, group: group, logger: logger)
             func allSee(_ running: [NodeHost], _ count: Int) async -> Bool {
                 for host in running where await host.viewSize != count { return false }
                 return true
@@ -299,7 +274,7 @@ struct AuthorityRotationTests {
             #expect(await eventually(10) { await allSee(running, 3) }, "the running nodes lost each other")
 
             // 4. c4 comes back with the folder as the rotation left it: it must get in again.
-            let back = try await start("c4", seed: running[0].address)
+            let back = try await startNode("c4", seed: running[0].address, keys: keys, group: group, logger: logger)
             #expect(back.id == downID, "c4 came back as another node")
             let everyone = running + [back]
             let rejoined = await eventually(20) {

@@ -28,6 +28,24 @@ func eventually(_ seconds: Double, _ condition: () async -> Bool) async -> Bool 
     return await condition()
 }
 
+/// Starts node `name` from the key folder `keys` with `fastMembership()`, joining `seed` if given.
+func startNode(
+    _ name: String, seed: String?, keys: String, group: any EventLoopGroup, logger: Logger
+) async throws -> NodeHost {
+    try await NodeHost.start(
+        NodeOptions(
+            name: name, seeds: seed.map { [$0] } ?? [], keysDirectory: keys, dataDirectory: keys + "/data",
+            membership: fastMembership()),
+        group: group, logger: logger)
+}
+
+/// Starts `names` in order, every node after the first joining through the first.
+func startCluster(_ names: [String], keys: String, group: any EventLoopGroup, logger: Logger) async throws -> [NodeHost] {
+    var hosts: [NodeHost] = []
+    for name in names { hosts.append(try await startNode(name, seed: hosts.first?.address, keys: keys, group: group, logger: logger)) }
+    return hosts
+}
+
 func fastMembership() -> MembershipConfiguration {
     var configuration = MembershipConfiguration()
     configuration.probeIntervalNanoseconds = 200_000_000
