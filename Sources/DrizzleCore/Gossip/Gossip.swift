@@ -33,6 +33,12 @@ public struct Gossip: Sendable {
 
     private var entries: [RumorID: Entry] = [:]
     private var hot: Set<RumorID> = []
+    /// The hot rumors in selection order, kept between messages (a message takes a few; rebuilding
+    /// the order from thousands of hot rumors for every message dominated large simulations). Holds
+    /// one current item per hot rumor, plus stale ones (cooled, forgotten) dropped when they surface.
+    private var queue = HotHeap()
+    /// How many hot rumors have each encoded size: the smallest bounds when a message is full.
+    private var hotSizes: [Int: Int] = [:]
     private var nextSequence: UInt64 = 0
     private var insertions: UInt64 = 0
     private var clusterSize = 1
@@ -147,6 +153,7 @@ public struct Gossip: Sendable {
     /// Forgets every rumor for which `isExpired` holds (retention is the owner's choice).
     public mutating func forget(where isExpired: (Rumor) -> Bool) {
         for (id, entry) in entries where isExpired(entry.rumor) {
+            if entry.hot { removeHotSize(entry.rumor.encodedLength) }
             entries[id] = nil
             hot.remove(id)
         }
@@ -156,8 +163,15 @@ public struct Gossip: Sendable {
 
     private mutating func learn(_ rumor: Rumor, hot isHot: Bool) {
         insertions += 1
+        if let previous = entries[rumor.id], previous.hot { removeHotSize(previous.rumor.encodedLength) }
         entries[rumor.id] = Entry(rumor: rumor, hot: isHot, transmits: 0, counted: 0, order: insertions)
-        if isHot { hot.insert(rumor.id) }
+        if isHot {
+            hot.insert(rumor.id)
+            hotSizes[rumor.encodedLength, default: 0] += 1
+            queue.push(.init(transmits: 0, order: insertions, id: rumor.id, size: rumor.encodedLength))
+        } else {
+            hot.remove(rumor.id)
+        }
     }
 
     /// Hot rumors for one message: least transmitted first, then newest, up to the byte budget.
@@ -165,33 +179,51 @@ public struct Gossip: Sendable {
     private mutating func selectHot(
         excluding excluded: Set<RumorID>, using generator: inout some RandomNumberGenerator
     ) -> [Rumor] {
-        guard !hot.isEmpty else { return [] }
-        // The candidates in that order, drawn one by one from a heap until nothing more fits: a
-        // message takes a few, the hot set may hold thousands (the same choice as sorting them all).
-        var candidates = HotHeap()
-        var smallest = Int.max
-        for id in hot where !excluded.contains(id) {
-            guard let entry = entries[id] else { continue }
-            let size = entry.rumor.encodedLength
-            candidates.items.append(.init(transmits: entry.transmits, order: entry.order, id: id, size: size))
-            smallest = min(smallest, size)
-        }
-        candidates.heapify()
+        guard !hot.isEmpty, let smallest = hotSizes.keys.min() else { return [] }
+        // Candidates come off the persistent queue in order; those skipped (excluded, too big for
+        // what is left) and those sent but still hot go back afterwards, so each is considered once
+        // per message, exactly as if all hot rumors were sorted for it. `smallest` is over every hot
+        // rumor, so the loop never stops while a candidate could still fit.
+        var setAside: [HotHeap.Item] = []
         var selected: [Rumor] = []
         var bytes = 0
         let limit = policy.transmitLimit.limit(clusterSize: clusterSize)
-        while bytes + smallest <= rumorBudgetBytes, let candidate = candidates.popFirst() {
-            if bytes + candidate.size > rumorBudgetBytes { continue }
-            guard let rumor = entries[candidate.id]?.rumor else { continue }
+        while bytes + smallest <= rumorBudgetBytes, let candidate = queue.popFirst() {
+            guard let entry = entries[candidate.id], entry.hot, entry.order == candidate.order,
+                entry.transmits == candidate.transmits
+            else { continue }  // stale: cooled, forgotten or learned again since it was queued
+            if excluded.contains(candidate.id) || bytes + candidate.size > rumorBudgetBytes {
+                setAside.append(candidate)
+                continue
+            }
             bytes += candidate.size
-            selected.append(rumor)
+            selected.append(entry.rumor)
             let id = candidate.id
             entries[id]?.transmits += 1
-            if (entries[id]?.transmits ?? 0) >= limit { coolDown(id) }
+            if entry.transmits + 1 >= limit {
+                coolDown(id)
+            } else {
+                setAside.append(.init(transmits: entry.transmits + 1, order: entry.order, id: id, size: candidate.size))
+            }
             if policy.feedback == .blind { countContact(id, recipientKnew: false, using: &generator) }
         }
+        for item in setAside where entries[item.id]?.hot == true { queue.push(item) }
+        // Stale items are dropped as they surface; rebuild when they outnumber the live ones.
+        if queue.items.count > 2 * hot.count + 64 { rebuildQueue() }
         if !selected.isEmpty { rumorMessagesSent += 1 }
         return selected
+    }
+
+    private mutating func rebuildQueue() {
+        queue.items = hot.compactMap { id in
+            entries[id].map { .init(transmits: $0.transmits, order: $0.order, id: id, size: $0.rumor.encodedLength) }
+        }
+        queue.heapify()
+    }
+
+    private mutating func removeHotSize(_ size: Int) {
+        hotSizes[size, default: 0] -= 1
+        if hotSizes[size] ?? 0 <= 0 { hotSizes[size] = nil }
     }
 
     private mutating func countContact(
@@ -205,8 +237,10 @@ public struct Gossip: Sendable {
     }
 
     private mutating func coolDown(_ id: RumorID) {
+        guard let entry = entries[id], entry.hot else { return }
         entries[id]?.hot = false
         hot.remove(id)
+        removeHotSize(entry.rumor.encodedLength)
     }
 
     /// Up to `count` distinct random members of `peers`, never `excluded`.
@@ -243,6 +277,17 @@ private struct HotHeap {
     mutating func heapify() {
         guard items.count > 1 else { return }
         for index in stride(from: items.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
+    }
+
+    mutating func push(_ item: Item) {
+        items.append(item)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child].precedes(items[parent]) else { return }
+            items.swapAt(child, parent)
+            child = parent
+        }
     }
 
     mutating func popFirst() -> Item? {
