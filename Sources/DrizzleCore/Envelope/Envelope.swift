@@ -187,7 +187,8 @@ public struct EnvelopeOpener<Suite: CryptoSuite>: Sendable {
         // The whole header is there: `screen` checked the length.
         var reader = ByteReader(bytes, range: 3..<bytes.count)
         guard let flags = reader.readUInt8(), let length = reader.readUInt32(), let high = reader.readUInt64(),
-            let low = reader.readUInt64(), let serial = reader.readUInt64(), let epoch = reader.readUInt32(), let sequence = reader.readUInt64(), let sentAt = reader.readInt64()
+            let low = reader.readUInt64(), let serial = reader.readUInt64(), let epoch = reader.readUInt32(),
+            let sequence = reader.readUInt64(), let sentAt = reader.readInt64()
         else { return .failure(.truncated) }
         let header = EnvelopeHeader(
             flags: flags, length: length, sender: NodeID(high: high, low: low), serial: serial, epoch: epoch,

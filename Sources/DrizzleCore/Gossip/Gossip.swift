@@ -159,6 +159,13 @@ public struct Gossip: Sendable {
         }
     }
 
+    /// Forgets one rumor (a newer one replaced it).
+    public mutating func forget(_ id: RumorID) {
+        guard let entry = entries.removeValue(forKey: id) else { return }
+        if entry.hot { removeHotSize(entry.rumor.encodedLength) }
+        hot.remove(id)
+    }
+
     // MARK: Internals
 
     private mutating func learn(_ rumor: Rumor, hot isHot: Bool) {

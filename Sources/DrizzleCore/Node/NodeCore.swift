@@ -207,8 +207,22 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Announces this node's `trustStatus` to the cluster as a rumor.
     public mutating func announceTrust(now: Instant) -> [Effect] {
         let (rumor, _) = gossip.publish(kind: RumorKind.trustStatus, payload: trustStatus.encoded)
-        trustStatuses[me] = (rumor.id.sequence, trustStatus)
+        keepNewestTrustStatus(trustStatus, in: rumor.id)
         return [.learned(rumor)]
+    }
+
+    /// Records `status` if `id` is the newest status rumor from its origin, and lets gossip forget
+    /// the older one (or this one, when it is the older): one status rumor per node is held, not
+    /// one per announcement, so a long-running cluster's rumor store and digests stay bounded.
+    private mutating func keepNewestTrustStatus(_ status: TrustStatus, in id: RumorID) {
+        if let held = trustStatuses[id.origin] {
+            guard id.sequence > held.sequence else {
+                gossip.forget(id)
+                return
+            }
+            gossip.forget(RumorID(origin: id.origin, sequence: held.sequence))
+        }
+        trustStatuses[id.origin] = (id.sequence, status)
     }
 
     /// Why a new identity was refused.
@@ -453,10 +467,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 } else if rumor.kind == RumorKind.event, let event = BusEvent(decoding: rumor.payload) {
                     hold(event, in: rumor.id)
                     effects += bus.receive(event).map(Effect.delivered)
-                } else if rumor.kind == RumorKind.trustStatus, let status = TrustStatus(decoding: rumor.payload),
-                    trustStatuses[rumor.id.origin].map({ rumor.id.sequence > $0.sequence }) ?? true
-                {
-                    trustStatuses[rumor.id.origin] = (rumor.id.sequence, status)
+                } else if rumor.kind == RumorKind.trustStatus, let status = TrustStatus(decoding: rumor.payload) {
+                    keepNewestTrustStatus(status, in: rumor.id)
                 }
             }
         }
