@@ -65,7 +65,9 @@ enum EnvelopeTarget {
                 if index == 0 && !attach { seeds.append([0] + sealed) }
                 if chunk == 0 {
                     var stream: [UInt8] = [signFlag | streamFlag]
-                    for _ in 0..<2 { stream += bigEndian(UInt32(unsigned.count)) + unsigned }
+                    var length = ByteWriter()
+                    length.write(UInt32(unsigned.count))
+                    for _ in 0..<2 { stream += length.bytes + unsigned }
                     seeds.append(stream)
                 }
             }
@@ -73,5 +75,4 @@ enum EnvelopeTarget {
         return seeds
     }
 
-    static func bigEndian(_ value: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: value >> (24 - 8 * $0)) } }
 }
