@@ -95,8 +95,8 @@ public enum PublishError: Error, Hashable, Sendable, CustomStringConvertible {
     case topicEmpty
     case topicTooLong(bytes: Int)
     case payloadTooLarge(bytes: Int)
-    /// The node has not yet exchanged Lamport times with the cluster it joined, or did so less
-    /// than the join grace ago.
+    /// The node is still joining (no seed answered yet), has not yet exchanged Lamport times with
+    /// the cluster it joined, or did so less than the join grace ago.
     case notInStep
 
     public var description: String {
@@ -108,7 +108,7 @@ public enum PublishError: Error, Hashable, Sendable, CustomStringConvertible {
             return
                 "payload is \(bytes) bytes; the most is \(BusEvent.maximumPayloadBytes): store larger data with WN and publish its key"
         case .notInStep:
-            return "this node is still stepping into the cluster's order (it joined moments ago): try again in a few seconds"
+            return "this node is still joining the cluster or stepping into its order: try again in a few seconds (RI shows whether it reached a seed)"
         }
     }
 }

@@ -47,8 +47,16 @@ public struct Gossip: Sendable {
     /// Messages sent that carried at least one rumor (the paper's traffic m, summed).
     public private(set) var rumorMessagesSent = 0
 
-    public init(me: NodeID, policy: RumorPolicy, antiEntropyEveryRounds: Int = 0, rumorBudgetBytes: Int = 900) {
+    /// - Parameter firstSequence: the sequence number of this node's first rumor. A node that
+    ///   restarts must not reuse the numbers of its previous life — its peers still hold those
+    ///   rumors and would take the new ones for duplicates — so `NodeCore` starts each life at
+    ///   `epoch << 32`.
+    public init(
+        me: NodeID, policy: RumorPolicy, antiEntropyEveryRounds: Int = 0, rumorBudgetBytes: Int = 900,
+        firstSequence: UInt64 = 0
+    ) {
         self.me = me
+        nextSequence = firstSequence
         self.policy = policy
         self.antiEntropyEveryRounds = max(0, antiEntropyEveryRounds)
         self.rumorBudgetBytes = max(Rumor.overhead, rumorBudgetBytes)

@@ -135,6 +135,9 @@ public struct Membership: Sendable {
     /// The size of the cluster as this view counts it (itself included).
     public var viewSize: Int { active.map { $0.count + 1 } ?? view.values.reduce(1) { $0 + ($1.state.isActive ? 1 : 0) } }
 
+    /// True while this node asked seeds to let it in and none has answered with the full state.
+    public var isJoining: Bool { !pendingSeeds.isEmpty }
+
     /// Membership updates waiting to be piggybacked.
     public var pendingUpdates: Int { broadcasts.count }
 

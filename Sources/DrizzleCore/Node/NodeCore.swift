@@ -96,7 +96,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             me: id, address: address, serial: certificate.serial, configuration: settings, now: now)
         gossip = Gossip(
             me: id, policy: rumorPolicy, antiEntropyEveryRounds: antiEntropyEveryRounds,
-            rumorBudgetBytes: link.datagramFrameCapacity - Frame.overhead - 3)
+            rumorBudgetBytes: link.datagramFrameCapacity - Frame.overhead - 3, firstSequence: UInt64(epoch) << 32)
         self.gossipIntervalNanoseconds = max(1, gossipIntervalNanoseconds)
         nextGossipAt = now.advanced(byNanoseconds: gossipIntervalNanoseconds)
         size =
@@ -174,9 +174,16 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         bus.adopt(updates.filter { $0.state.isActive }.map(\.id))
     }
 
+    /// True when this node may publish at `now`: in step with the cluster's order for the join
+    /// grace (or alone), and not still joining. A node whose join no seed has answered yet is not
+    /// alone, only cut off (restarted while its seeds are partitioned away): its events would carry
+    /// Lamport times the cluster passed long ago and arrive too late to be delivered anywhere.
+    public func canPublish(at now: Instant) -> Bool { !membership.isJoining && bus.canPublish(at: now) }
+
     /// Publishes a bus event: stamped with this node's Lamport time, spread by rumor mongering,
     /// delivered here and everywhere once stable.
     public mutating func publish(topic: String, payload: [UInt8], now: Instant) throws(PublishError) -> [Effect] {
+        guard !membership.isJoining else { throw .notInStep }
         let event = try bus.publish(topic: topic, payload: payload, physical: clock.time(at: now), now: now)
         let (rumor, _) = gossip.publish(kind: RumorKind.event, payload: event.encoded)
         hold(event, in: rumor.id)

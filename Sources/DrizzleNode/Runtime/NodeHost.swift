@@ -470,14 +470,14 @@ public actor NodeHost {
     // MARK: Bus and clock
 
     /// Publishes an event on the bus; it is delivered here and on every live node in one total order.
-    /// A node that joined moments ago is still stepping into the cluster's order: then this waits
-    /// (up to `patience`) until it may publish.
+    /// A node that joined moments ago is still stepping into the cluster's order (or still waiting
+    /// for a seed to let it in): then this waits (up to `patience`) until it may publish.
     @discardableResult
     public func publish(
         topic: String, payload: [UInt8], patience: Duration = .seconds(5)
     ) async throws(PublishError) -> BusEvent {
         let deadline = ContinuousClock.now + patience
-        while !core.bus.canPublish(at: now()), ContinuousClock.now < deadline, !stopped {
+        while !core.canPublish(at: now()), ContinuousClock.now < deadline, !stopped {
             try? await Task.sleep(for: .milliseconds(50))
         }
         let effects = try core.publish(topic: topic, payload: payload, now: now())

@@ -8,7 +8,7 @@ import Foundation
 struct Sim: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run an experiment on the deterministic simulator (virtual time, seeded).",
-        subcommands: [SimRumor.self, SimFailure.self, SimSize.self, SimLookup.self, SimClock.self, SimOrder.self])
+        subcommands: [SimRumor.self, SimFailure.self, SimSize.self, SimLookup.self, SimClock.self, SimOrder.self, SimChaos.self])
 }
 
 /// Options every experiment shares.
