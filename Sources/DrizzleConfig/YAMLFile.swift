@@ -115,7 +115,24 @@ struct YAMLFile: ConfigProvider {
     var providerName: String { contents.providerName }
 
     func value(forKey key: AbsoluteConfigKey, type: ConfigType) throws -> LookupResult {
-        try contents.value(forKey: key, type: type)
+        // Yams reads `1:2:3` as a base-60 integer (YAML 1.1) and traps on overflow once there are a
+        // dozen parts (found by fuzzing the config loader): an integer with a colon is refused
+        // before Yams converts it, and the loader reports it as not an integer.
+        if type == .int || type == .intArray, hasColon(key) { throw SexagesimalInteger() }
+        return try contents.value(forKey: key, type: type)
+    }
+
+    private struct SexagesimalInteger: Error {}
+
+    private func hasColon(_ key: AbsoluteConfigKey) -> Bool {
+        switch (try? contents.value(forKey: key, type: .string))?.value?.content {
+        case .string(let text)?: return text.contains(":")
+        default: break
+        }
+        if case .stringArray(let items)? = (try? contents.value(forKey: key, type: .stringArray))?.value?.content {
+            return items.contains { $0.contains(":") }
+        }
+        return false
     }
 
     func fetchValue(forKey key: AbsoluteConfigKey, type: ConfigType) async throws -> LookupResult {

@@ -29,6 +29,15 @@ struct ErrorTests {
         )
     }
 
+    @Test("an integer in YAML 1.1's base 60 (1:2:3) is refused, however many parts: once a crash in Yams, found by fuzzing")
+    func sexagesimalInteger() throws {
+        let long = Array(repeating: "1", count: 12).joined(separator: ":")
+        let (path, message) = try fileError("membership:\n  probe_interval_ms: \(long)\n")
+        #expect(message?.hasPrefix("\(path): membership.probe_interval_ms: expected an integer, found") == true)
+        let (shortPath, short) = try fileError("gossip:\n  fanout: 1:30\n", name: "short.yaml")
+        #expect(short?.hasPrefix("\(shortPath): gossip.fanout: expected an integer") == true)
+    }
+
     @Test("a list where a single value belongs, and a value where a list belongs, are wrong types")
     func listShapeMismatch() throws {
         let (path, message) = try fileError("node:\n  host: [a, b]\n")
