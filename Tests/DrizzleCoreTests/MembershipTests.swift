@@ -24,7 +24,12 @@ struct MembershipTests {
 
     func deliver(_ updates: [MemberUpdate], to membership: inout Membership) -> [Membership.Output] {
         var generator = SplitMix(seed: 1)
-        return membership.receive(.sync(members: updates, isReply: true), from: third, address: "c:1", now: start, using: &generator)
+        return membership.receive(.gossip(updates: updates), from: third, address: "c:1", now: start, using: &generator)
+    }
+
+    func sync(_ updates: [MemberUpdate], to membership: inout Membership) {
+        var generator = SplitMix(seed: 1)
+        _ = membership.receive(.sync(members: updates, isReply: true), from: third, address: "c:1", now: start, using: &generator)
     }
 
     @Test("suspicion at the same incarnation beats alive; a higher incarnation's alive clears it")
@@ -48,6 +53,23 @@ struct MembershipTests {
         #expect(membership.member(other)?.state == .dead)
         _ = deliver([alive(other, 4)], to: &membership)
         #expect(membership.member(other)?.state == .alive)
+    }
+
+    @Test("a full state's deaths are suspicions here (memberlist's merge): the member may still refute")
+    func syncedDeathIsSuspicion() {
+        var membership = node()
+        let unknown = NodeID(high: 9, low: 9)
+        sync([update(other, .dead, 0, by: third), update(unknown, .dead, 0, by: third)], to: &membership)
+        #expect(membership.member(other)?.state == .suspect)
+        #expect(membership.member(unknown) == nil)
+        sync([alive(other, 1)], to: &membership)
+        #expect(membership.member(other)?.state == .alive)
+        // News of this node's own death is not softened: it refutes.
+        sync([update(me, .dead, 2, by: third)], to: &membership)
+        #expect(membership.incarnation == 3)
+        // A death gossiped (not a full state) is final, as before.
+        _ = deliver([update(other, .dead, 1, by: third)], to: &membership)
+        #expect(membership.member(other)?.state == .dead)
     }
 
     @Test("a node suspected or declared dead refutes with a higher incarnation")

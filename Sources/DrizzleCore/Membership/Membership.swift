@@ -337,7 +337,7 @@ public struct Membership: Sendable {
         case .gossip(let updates):
             outputs += apply(updates, now: now)
         case .sync(let members, let isReply):
-            outputs += apply(members, now: now)
+            outputs += apply(Self.softened(members, me: me, knowing: view), now: now)
             // A full state answered our join: stop asking the seeds.
             if isReply { pendingSeeds = [] }
             if !isReply {
@@ -346,6 +346,22 @@ public struct Membership: Sendable {
             }
         }
         return outputs
+    }
+
+    /// A full state from another node says what it believes; its deaths are taken as suspicions
+    /// (memberlist's mergeState does the same), so the member gets its chance to refute. Without
+    /// this, after a partition healed, every reconnect sync carried one side's stale verdicts into
+    /// the other wholesale, killing members that were fine, whose refutations then met the next
+    /// sync's verdicts: on real hosts at 20% loss the cluster never settled. Deaths of members not
+    /// in the view are left out (nothing to suspect); news about this node stays as it is (it refutes).
+    static func softened(_ updates: [MemberUpdate], me: NodeID, knowing view: [NodeID: Member]) -> [MemberUpdate] {
+        updates.compactMap { update in
+            guard update.state == .dead, update.id != me else { return update }
+            guard view[update.id] != nil else { return nil }
+            var suspicion = update
+            suspicion.state = .suspect
+            return suspicion
+        }
     }
 
     /// Joins and syncs travel over the reliable transport, whose source port is not the node's

@@ -12,9 +12,9 @@ import DrizzleCrypto
 /// cut heals at 45; two more crash/restart cycles (50/55, 60/65); publishing stops at 75. A node
 /// restarts as after `kill -9`: fresh state, same identity, a higher epoch, joining through a seed.
 ///
-/// It reports how long after the chaos every live node lists every node as alive (membership
-/// reconverged), how many times a node that was up and reachable was declared dead once the cut
-/// had healed (flapping), and whether every pair of nodes delivered the events both delivered in
+/// It reports from when after the chaos every node lists every node as alive for the rest of the
+/// observation (membership reconverged and stays so), how many times a node was declared dead
+/// after the chaos (every node is up then: flapping), and whether every pair of nodes delivered the events both delivered in
 /// the same order, with how many events the nodes that never crashed delivered.
 public struct ChaosExperiment: Sendable {
     public var nodes = 12
@@ -40,9 +40,10 @@ public struct ChaosExperiment: Sendable {
 
     public struct Row: Sendable {
         public var loss: Double
-        /// Seconds after the chaos until every live node listed every node alive, or nil.
+        /// Seconds after the chaos from which every node listed every node alive until the end of
+        /// the observation, or nil when they did not all agree at its end.
         public var reconverged: Double?
-        /// Dead declarations, after the heal, of nodes that were up at the time.
+        /// Dead declarations, after the chaos, of nodes that were up (every one of them was).
         public var falseDeaths: Int
         public var published: Int
         /// Fewest and most events delivered by a node that never crashed.
@@ -145,8 +146,7 @@ public struct ChaosExperiment: Sendable {
         simulator.schedule(at: instant(15)) { sim in
             sim.network.partition(Dictionary(uniqueKeysWithValues: (half..<count).map { ($0, 1) }))
         }
-        let healedAt = instant(45)
-        simulator.schedule(at: healedAt) { sim in sim.network.heal() }
+        simulator.schedule(at: instant(45)) { sim in sim.network.heal() }
         var published = 0
         var publishing = SimRandom(seed: runSeed, stream: "publish")
         let publishRounds = Int(Self.chaosSeconds / publishIntervalSeconds)
@@ -173,23 +173,23 @@ public struct ChaosExperiment: Sendable {
             }
         }
         let endedAt = simulator.now
-        let observeRounds = Int(observeSeconds * 1e9) / Int(Self.tick)
-        simulator.run(rounds: simulator.rounds + observeRounds) { converged($0) }
-        let reconverged = converged(simulator) ? Double(simulator.now.nanoseconds - endedAt.nanoseconds) / 1e9 : nil
+        // Watch the whole observation: agreement must last, not merely happen once.
+        var agreedSince: Instant? = converged(simulator) ? endedAt : nil
+        for _ in 0..<(Int(observeSeconds * 1e9) / Int(Self.tick)) {
+            simulator.run(rounds: simulator.rounds + 1)
+            if converged(simulator) {
+                agreedSince = agreedSince ?? simulator.now
+            } else {
+                agreedSince = nil
+            }
+        }
+        let reconverged = agreedSince.map { Double($0.nanoseconds - endedAt.nanoseconds) / 1e9 }
         // Let the bus settle before comparing orders.
         simulator.run(rounds: simulator.rounds + Int(20e9) / Int(Self.tick))
 
-        for (index, node) in simulator.nodes.enumerated() { print("DBG node \(index) epoch \(node.core.bus.epoch) delivered \(node.core.bus.deliveredCount) late \(node.core.bus.late) dup \(node.core.bus.duplicates) history \(node.core.bus.history)") }
-        var falseDeaths = 0
-        for node in simulator.nodes {
-            for change in node.changes where change.member.state == .dead && change.at >= healedAt {
-                guard let index = directory.index[change.member.id] else { continue }
-                // Up at the time: not inside one of its crash windows.
-                let wasDown = crashes.contains { crash in
-                    crash.victim == index && change.at >= instant(crash.at) && change.at < instant(crash.at + 5)
-                }
-                if !wasDown { falseDeaths += 1 }
-            }
+        // After the chaos every node is up: any death declared then is false.
+        let falseDeaths = simulator.nodes.reduce(0) { total, node in
+            total + node.changes.filter { $0.member.state == .dead && $0.at >= endedAt }.count
         }
         for index in simulator.nodes.indices { lives.append((index, simulator.nodes[index].deliveries.map(\.event.key))) }
         var disagreeing = 0
