@@ -16,7 +16,7 @@ struct SimChaos: AsyncParsableCommand {
     @Option(help: "Loss rates, comma-separated, each in [0, 1).")
     var loss = "0,0.05,0.1,0.2"
 
-    @Option(help: "Seconds to wait for membership to reconverge after the chaos.")
+    @Option(help: "Seconds to watch membership after the chaos (agreement must last to the end).")
     var observe = 120.0
 
     @OptionGroup var experiment: ExperimentOptions
