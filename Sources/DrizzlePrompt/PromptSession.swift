@@ -416,9 +416,14 @@ public actor PromptSession {
         for member in members.dropFirst() { byState[member.state, default: 0] += 1 }
         let states = [MemberInfo.State.alive, .suspect, .dead, .left].map { "\($0.rawValue) \(byState[$0, default: 0])" }
         let drops = await runtime.drops.nonZero
+        let detector = await runtime.failureDetector
+        let reopened = await runtime.datagramSocketReopened
         return [
             "id       \(runtime.id)", "name     \(local.name)", "address  \(runtime.address)",
             "members  " + states.joined(separator: ", ") + " (itself not counted)",
+            "swim     incarnation \(detector.incarnation), health \(detector.health) (0 is best), "
+                + "\(detector.refutations) refutations, \(detector.suspicionsRaised) suspicions raised",
+            "udp      socket reopened \(reopened) time\(reopened == 1 ? "" : "s") after a failed send",
             "drops    " + (drops.isEmpty ? "none" : drops.map { "\($0.reason) \($0.count)" }.joined(separator: ", ")),
         ] + (await ringLines(runtime))
     }

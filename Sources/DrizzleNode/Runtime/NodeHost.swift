@@ -142,8 +142,12 @@ public actor NodeHost {
     /// Hops of the lookups this node started (the latest 1,000).
     public private(set) var recentHops: [Int] = []
     private let group: any EventLoopGroup
-    private let udp: any Channel
+    private var udp: any Channel
     private let tcp: any Channel
+    /// Where the UDP socket is bound, to reopen it there.
+    private let datagramBind: (host: String, port: Int)
+    /// Times the UDP socket was reopened after a send error closed it (see `watchDatagramSocket`).
+    public private(set) var datagramSocketReopened = 0
     private var connections: [String: any Channel] = [:]
     private var connecting: [String: [[UInt8]]] = [:]
     private let arrivals: AsyncStream<Arrival>.Continuation
@@ -246,18 +250,8 @@ public actor NodeHost {
         let bindText = "\(options.bindHost):\(options.bindPort)"
         let udp: any Channel
         do {
-            udp = try await DatagramBootstrap(group: group)
-                .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                .channelOption(.maxMessagesPerRead, value: 16)
-                // 2 MiB, as memberlist asks (the kernel caps it at net.core.rmem_max): a burst
-                // waits in the socket instead of being dropped before anything can count it.
-                .channelOption(.socketOption(.so_rcvbuf), value: 2 << 20)
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(DatagramInbound(arrivals: continuation, drops: inboundDrops))
-                    }
-                }
-                .bind(host: options.bindHost, port: options.bindPort).get()
+            udp = try await bindDatagram(
+                host: options.bindHost, port: options.bindPort, group: group, arrivals: continuation, drops: inboundDrops)
         } catch {
             throw NodeStartError.bind(bindText, reason: "\(error)")
         }
@@ -281,6 +275,57 @@ public actor NodeHost {
         return (udp, tcp)
     }
 
+    private static func bindDatagram(
+        host: String, port: Int, group: any EventLoopGroup, arrivals continuation: AsyncStream<Arrival>.Continuation,
+        drops inboundDrops: InboundDrops
+    ) async throws -> any Channel {
+        try await DatagramBootstrap(group: group)
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
+            .channelOption(.maxMessagesPerRead, value: 16)
+            // 2 MiB, as memberlist asks (the kernel caps it at net.core.rmem_max): a burst
+            // waits in the socket instead of being dropped before anything can count it.
+            .channelOption(.socketOption(.so_rcvbuf), value: 2 << 20)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(DatagramInbound(arrivals: continuation, drops: inboundDrops))
+                }
+            }
+            .bind(host: host, port: port).get()
+    }
+
+    /// SwiftNIO closes a datagram channel when a send fails with anything but EMSGSIZE or
+    /// EHOSTUNREACH: a member announcing an address the kernel refuses (a broadcast address:
+    /// EACCES), or a route that discards (a blackhole route: EINVAL; no route: ENETUNREACH). The
+    /// node would then go deaf and mute on UDP for good while TCP kept it half alive — after a
+    /// partition made of blackhole routes, the chaos run's membership never settled. The socket is
+    /// reopened on the same address instead.
+    private func watchDatagramSocket() {
+        let channel = udp
+        channel.closeFuture.whenComplete { [weak self] _ in
+            Task { await self?.datagramSocketClosed(channel) }
+        }
+    }
+
+    private func datagramSocketClosed(_ channel: any Channel) async {
+        guard !stopped, channel === udp else { return }
+        logger.warning(
+            "UDP socket closed by a failed send (an address the kernel refuses or cannot route); reopening it",
+            metadata: ["address": "\(datagramBind.host):\(datagramBind.port)"])
+        for _ in 0..<100 {
+            if stopped { return }
+            do {
+                udp = try await Self.bindDatagram(
+                    host: datagramBind.host, port: datagramBind.port, group: group, arrivals: arrivals, drops: inboundDrops)
+                datagramSocketReopened += 1
+                watchDatagramSocket()
+                return
+            } catch {
+                try? await Task.sleep(for: .milliseconds(100))
+            }
+        }
+        logger.error("UDP socket could not be reopened for 10 s; the node hears and speaks only over TCP: restart it")
+    }
+
     private init(
         core: NodeCore<SigningKey, SodiumSuite>, store: DiskPieceStore, name: String, address: String, group: any EventLoopGroup,
         udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, inboundDrops: InboundDrops,
@@ -300,6 +345,7 @@ public actor NodeHost {
         loop = thread.next()
         self.udp = udp
         self.tcp = tcp
+        datagramBind = (udp.localAddress?.ipAddress ?? "0.0.0.0", udp.localAddress?.port ?? 0)
         self.arrivals = arrivals
         self.inboundDrops = inboundDrops
         self.keysDirectory = keysDirectory
@@ -412,6 +458,7 @@ public actor NodeHost {
     private func launch(stream: AsyncStream<Arrival>, tickMilliseconds: Int) {
         logger.info("node started", metadata: ["id": "\(id)", "address": "\(address)"])
         keyFilesSeen = keyFileStamps()
+        watchDatagramSocket()
         tasks.append(
             Task { [weak self] in
                 for await arrival in stream {
@@ -459,6 +506,15 @@ public actor NodeHost {
     /// Dropped envelopes by reason.
     /// Every drop: the core's, and the runtime's (garbage screened where it arrives, and arrivals
     /// while the queue was full).
+    /// This node's standing in the failure detector: its incarnation, Lifeguard's local health
+    /// score (0 healthy; probe interval and timeout are multiplied by score + 1), how often it
+    /// refuted a suspicion of itself, and how many suspicions its own failed probes raised.
+    public var failureDetector: (incarnation: UInt64, health: Int, refutations: Int, suspicionsRaised: Int) {
+        let membership = core.membership
+        return (membership.incarnation, membership.health.score, membership.refutations,
+            membership.suspicionsRaised.values.reduce(0, +))
+    }
+
     public var drops: DropCounters { core.link.opener.drops.adding(inboundDrops.snapshot) }
 
     /// The latest membership changes, oldest first.
