@@ -65,6 +65,25 @@ struct MultiHostTests {
         }
     }
 
+    @Test(
+        "chaos on the 12 agents: 20% loss, six kill -9 and restarts, a 30 s partition — membership reconverges, every pair agrees on event order, the file reads back, nothing crashes",
+        .enabled(if: canBuildNamespaces, "needs root and the ip command (network namespaces); CI runs as root"),
+        .timeLimit(.minutes(7)))
+    func chaos() async throws {
+        _ = try builtExecutable("drizzle")
+        _ = try builtExecutable("drizzle-keys")
+        let script = packageRoot.appendingPathComponent("scripts/multihost")
+        let run = try await runScript(script, ["--chaos"], timeoutSeconds: 360)
+        let output = run.standardOutput + (run.standardError.isEmpty ? "" : "\nstderr:\n" + run.standardError)
+        if !run.succeeded {
+            Attachment.record(output, named: "multihost-chaos.txt")
+        }
+        #expect(run.succeeded, "scripts/multihost --chaos failed:\n\(output)")
+        for check in ["(i)", "(a)", "(b)", "(c)", "(e)"] {
+            #expect(run.outputLines.contains { $0.hasPrefix("PASS \(check) ") }, "no PASS line for \(check):\n\(output)")
+        }
+    }
+
     /// Runs a script with bash from the package root, output through files (it is chatty on failure),
     /// killing it (SIGTERM, so its trap still removes the namespaces) after `timeoutSeconds`. Waits
     /// with `Task.sleep`, so the minutes it takes do not hold one of the few cooperative threads.
