@@ -27,6 +27,7 @@ struct TrustStatusTests {
         for _ in 0..<5 { _ = core.announceTrust(now: Fixture.instant) }
         #expect(core.gossip.knownCount == before + 1)
         #expect(core.trustStatuses[core.me]?.status == core.trustStatus)
-        #expect(core.trustStatuses[core.me]?.sequence == 4)
+        // The fifth rumor of epoch 1: a life's rumor sequence starts at epoch << 32.
+        #expect(core.trustStatuses[core.me]?.sequence == (1 << 32) + 4)
     }
 }

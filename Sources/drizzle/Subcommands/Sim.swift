@@ -154,6 +154,28 @@ func write(folder: String, name: String, table: Table, plot: SVGPlot) throws {
     }
 }
 
+/// Comma-separated loss rates, each in [0, 1) (`--loss 0,0.05,0.2`).
+func lossRates(_ text: String) throws -> [Double] {
+    let parts = text.split(separator: ",", omittingEmptySubsequences: false)
+    let rates = parts.compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
+    guard !rates.isEmpty, rates.count == parts.count, rates.allSatisfy({ (0..<1).contains($0) }) else {
+        throw fail("--loss takes rates in [0, 1), comma-separated, e.g. 0,0.05,0.2")
+    }
+    return rates
+}
+
+/// Runs `total` experiment runs with a progress line on a terminal, then prints the wall time on
+/// standard error.
+func timedRuns<Result>(_ total: Int, _ body: ((Int, Int) -> Void) -> Result) -> Result {
+    let progress = Progress(total: total)
+    let started = WallClock.now()
+    let result = body { done, total in progress.update(done, of: total, "runs") }
+    progress.finish()
+    let seconds = Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9
+    FileHandle.standardError.write(Data(String(format: "drizzle: %.1f s wall time\n", seconds).utf8))
+    return result
+}
+
 func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", value) }
 
 /// Prints one error line and returns the exit to throw.

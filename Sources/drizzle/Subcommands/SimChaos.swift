@@ -22,9 +22,7 @@ struct SimChaos: AsyncParsableCommand {
     @OptionGroup var experiment: ExperimentOptions
 
     func run() async throws {
-        let rates = loss.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !rates.isEmpty, rates.count == loss.split(separator: ",").count, rates.allSatisfy({ (0..<1).contains($0) })
-        else { throw fail("--loss takes rates in [0, 1), comma-separated, e.g. 0,0.05,0.2") }
+        let rates = try lossRates(loss)
         guard (6...10_000).contains(nodes) else { throw fail("--nodes must be from 6 to 10,000") }
         guard observe > 0, observe <= 3600 else { throw fail("--observe must be in (0, 3600] seconds") }
 
@@ -35,12 +33,7 @@ struct SimChaos: AsyncParsableCommand {
         setup.signed = !experiment.noCrypto
         setup.observeSeconds = observe
 
-        let progress = Progress(total: rates.count)
-        let started = WallClock.now()
-        let rows = setup.run { done, total in progress.update(done, of: total, "runs") }
-        progress.finish()
-        let seconds = Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9
-        FileHandle.standardError.write(Data(String(format: "drizzle: %.1f s wall time\n", seconds).utf8))
+        let rows = timedRuns(rates.count) { progress in setup.run(progress: progress) }
 
         let table = Table(
             header: [

@@ -24,9 +24,7 @@ struct SimFailure: AsyncParsableCommand {
     @OptionGroup var experiment: ExperimentOptions
 
     func run() async throws {
-        let rates = loss.split(separator: ",").compactMap { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !rates.isEmpty, rates.count == loss.split(separator: ",").count, rates.allSatisfy({ (0..<1).contains($0) })
-        else { throw fail("--loss takes rates in [0, 1), comma-separated, e.g. 0,0.05,0.1") }
+        let rates = try lossRates(loss)
         let settings: [Bool]
         switch lifeguard {
         case "on": settings = [true]
@@ -45,12 +43,7 @@ struct SimFailure: AsyncParsableCommand {
         setup.signed = !experiment.noCrypto
         setup.observeSeconds = observe
 
-        let progress = Progress(total: rates.count * settings.count)
-        let started = WallClock.now()
-        let rows = setup.run { done, total in progress.update(done, of: total, "runs") }
-        progress.finish()
-        let seconds = Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9
-        FileHandle.standardError.write(Data(String(format: "drizzle: %.1f s wall time\n", seconds).utf8))
+        let rows = timedRuns(rates.count * settings.count) { progress in setup.run(progress: progress) }
 
         let table = Table(
             header: ["loss", "lifeguard", "first_detection_s", "full_dissemination_s", "false_suspicions", "false_deaths"],
