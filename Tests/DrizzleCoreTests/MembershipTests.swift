@@ -72,6 +72,19 @@ struct MembershipTests {
         #expect(membership.member(other)?.state == .dead)
     }
 
+    @Test("a member held dead that speaks up (over TCP, from another port) is sent the full state at its own address")
+    func deadMemberSpeaksUp() {
+        var membership = node()
+        _ = deliver([update(other, .dead, 0, by: third)], to: &membership)
+        var generator = SplitMix(seed: 1)
+        let outputs = membership.receive(.gossip(updates: []), from: other, address: "b:53311", now: start, using: &generator)
+        let syncs = outputs.compactMap { output -> String? in
+            guard case .send(let address, .sync(_, isReply: false)) = output else { return nil }
+            return address
+        }
+        #expect(syncs == ["b:1"])
+    }
+
     @Test("a node suspected or declared dead refutes with a higher incarnation")
     func refutation() {
         var membership = node()

@@ -299,7 +299,10 @@ public struct Membership: Sendable {
                 if strangersAsked[sender].map({ $0.advanced(byNanoseconds: configuration.probeIntervalNanoseconds) <= now }) ?? true {
                     strangersAsked[sender] = now
                     if strangersAsked.count > 1024 { strangersAsked = [sender: now] }
-                    outputs.append(.send(to: senderAddress, message: .sync(members: fullState(), isReply: false)))
+                    // A member we declared dead has an announced address; a message over TCP
+                    // comes from an ephemeral port that nobody listens on.
+                    let replyTo = view[sender].map(\.address).flatMap { $0.isEmpty ? nil : $0 } ?? senderAddress
+                    outputs.append(.send(to: replyTo, message: .sync(members: fullState(), isReply: false)))
                 }
             }
         }
