@@ -82,11 +82,7 @@ struct SimRumor: AsyncParsableCommand {
         setup.lossRate = loss
         setup.signed = !experiment.noCrypto
 
-        let progress = Progress(total: ks.count * runs)
-        let started = WallClock.now()
-        let result = setup.run { done, total in progress.update(done, of: total, "runs") }
-        progress.finish()
-        let seconds = Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9
+        let (result, seconds) = measured(ks.count * runs, "runs") { progress in setup.run(progress: progress) }
 
         let header = [
             "k", "residue", "traffic", "t_ave", "t_last", "paper_residue", "paper_traffic", "paper_t_ave",
@@ -164,14 +160,19 @@ func lossRates(_ text: String) throws -> [Double] {
     return rates
 }
 
-/// Runs `total` experiment runs with a progress line on a terminal, then prints the wall time on
-/// standard error.
-func timedRuns<Result>(_ total: Int, _ body: ((Int, Int) -> Void) -> Result) -> Result {
+/// Runs an experiment with a progress line on a terminal (`total` steps counted in `unit`), and
+/// returns its result with the wall time it took, in seconds.
+func measured<Result>(_ total: Int, _ unit: String, _ body: ((Int, Int) -> Void) -> Result) -> (Result, seconds: Double) {
     let progress = Progress(total: total)
     let started = WallClock.now()
-    let result = body { done, total in progress.update(done, of: total, "runs") }
+    let result = body { done, total in progress.update(done, of: total, unit) }
     progress.finish()
-    let seconds = Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9
+    return (result, Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9)
+}
+
+/// `measured`, then the wall time on standard error (standard output stays byte-identical for a seed).
+func timed<Result>(_ total: Int, _ unit: String, _ body: ((Int, Int) -> Void) -> Result) -> Result {
+    let (result, seconds) = measured(total, unit, body)
     FileHandle.standardError.write(Data(String(format: "drizzle: %.1f s wall time\n", seconds).utf8))
     return result
 }

@@ -33,7 +33,7 @@ struct SimChaos: AsyncParsableCommand {
         setup.signed = !experiment.noCrypto
         setup.observeSeconds = observe
 
-        let rows = timedRuns(rates.count) { progress in setup.run(progress: progress) }
+        let rows = timed(rates.count, "runs") { progress in setup.run(progress: progress) }
 
         let table = Table(
             header: [

@@ -53,11 +53,7 @@ struct SimClock: AsyncParsableCommand {
         setup.signed = !experiment.noCrypto
 
         let times = ClockExperiment.sampleSeconds(upTo: minutes * 60)
-        let progress = Progress(total: times.count)
-        let started = WallClock.now()
-        let result = setup.run { done, total in progress.update(done, of: total, "samples") }
-        progress.finish()
-        let seconds = Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9
+        let (result, seconds) = measured(times.count, "samples") { progress in setup.run(progress: progress) }
         // Wall time goes to standard error: standard output stays byte-identical for a seed.
         FileHandle.standardError.write(
             Data(

@@ -43,7 +43,7 @@ struct SimFailure: AsyncParsableCommand {
         setup.signed = !experiment.noCrypto
         setup.observeSeconds = observe
 
-        let rows = timedRuns(rates.count * settings.count) { progress in setup.run(progress: progress) }
+        let rows = timed(rates.count * settings.count, "runs") { progress in setup.run(progress: progress) }
 
         let table = Table(
             header: ["loss", "lifeguard", "first_detection_s", "full_dissemination_s", "false_suspicions", "false_deaths"],

@@ -37,13 +37,7 @@ struct SimLookup: AsyncParsableCommand {
         setup.lookups = lookups
         setup.seed = seed
 
-        let progress = Progress(total: 2 * sizes.count)
-        let started = WallClock.now()
-        let rows = setup.run { done, total in progress.update(done, of: total, "phases") }
-        progress.finish()
-        let seconds = Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9
-        // Wall time goes to standard error: standard output stays byte-identical for a seed.
-        FileHandle.standardError.write(Data(String(format: "drizzle: %.1f s wall time\n", seconds).utf8))
+        let rows = timed(2 * sizes.count, "phases") { progress in setup.run(progress: progress) }
 
         let csv = Table(
             header: ["nodes", "mean_hops", "p99_hops", "half_log2_n"],

@@ -67,13 +67,7 @@ struct SimOrder: AsyncParsableCommand {
         setup.seed = experiment.seed
         setup.signed = !experiment.noCrypto
 
-        let progress = Progress(total: 1)
-        let started = WallClock.now()
-        let result = setup.run { done, total in progress.update(done, of: total, "rounds") }
-        progress.finish()
-        let seconds = Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9
-        // Wall time goes to standard error: standard output stays byte-identical for a seed.
-        FileHandle.standardError.write(Data(String(format: "drizzle: %.1f s wall time\n", seconds).utf8))
+        let result = timed(1, "rounds") { progress in setup.run(progress: progress) }
 
         func row(_ name: String, _ latency: OrderExperiment.Latency?) -> [String] {
             guard let latency else { return [name, "-", "-", "-", "-"] }

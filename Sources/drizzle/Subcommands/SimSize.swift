@@ -97,11 +97,7 @@ struct SimSize: AsyncParsableCommand {
         setup.signed = !experiment.noCrypto
         setup.lockstep = lockstep
 
-        let progress = Progress(total: cycles)
-        let started = WallClock.now()
-        let result = setup.run { done, total in progress.update(done, of: total, "cycles") }
-        progress.finish()
-        let seconds = Double(WallClock.now().nanoseconds - started.nanoseconds) / 1e9
+        let (result, seconds) = measured(cycles, "cycles") { progress in setup.run(progress: progress) }
 
         let table = Table(
             header: ["cycle", "mean_estimate", "max_rel_error", "variance_factor"],
