@@ -66,7 +66,7 @@ struct MultiHostTests {
     }
 
     @Test(
-        "chaos on the 12 agents: 20% loss, six kill -9 and restarts, a 30 s partition — membership reconverges, every pair agrees on event order, the file reads back, nothing crashes",
+        "chaos on the 12 agents: 20% loss, five kill -9 and restarts, a 30 s partition — membership reconverges, every pair agrees on event order, the file reads back, nothing crashes",
         .enabled(if: canBuildNamespaces, "needs root and the ip command (network namespaces); CI runs as root"),
         .timeLimit(.minutes(7)))
     func chaos() async throws {

@@ -503,9 +503,6 @@ public actor NodeHost {
     /// The gossip estimate of the cluster's size (nil until one exists).
     public var sizeEstimate: SizeEstimate? { core.sizeEstimate }
 
-    /// Dropped envelopes by reason.
-    /// Every drop: the core's, and the runtime's (garbage screened where it arrives, and arrivals
-    /// while the queue was full).
     /// This node's standing in the failure detector: its incarnation, Lifeguard's local health
     /// score (0 healthy; probe interval and timeout are multiplied by score + 1), how often it
     /// refuted a suspicion of itself, and how many suspicions its own failed probes raised.
@@ -515,6 +512,9 @@ public actor NodeHost {
             membership.suspicionsRaised.values.reduce(0, +))
     }
 
+    /// Dropped envelopes by reason.
+    /// Every drop: the core's, and the runtime's (garbage screened where it arrives, and arrivals
+    /// while the queue was full).
     public var drops: DropCounters { core.link.opener.drops.adding(inboundDrops.snapshot) }
 
     /// The latest membership changes, oldest first.
