@@ -88,7 +88,10 @@ public struct SVGPlot: Sendable {
         return abs(value) < 0.01 ? String(format: "%.0e", value) : String(format: "%.3g", value)
     }
 
-    private func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-    }
+    private func escape(_ text: String) -> String { svgEscaped(text) }
+}
+
+/// Text made safe inside an SVG element.
+func svgEscaped(_ text: String) -> String {
+    text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
 }

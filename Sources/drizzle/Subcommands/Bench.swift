@@ -3,6 +3,7 @@ import Dispatch
 import DrizzleCrypto
 import DrizzleNode
 import DrizzlePrompt
+import DrizzleSim
 import Foundation
 import Synchronization
 
@@ -10,7 +11,7 @@ import Synchronization
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a benchmark and print its figures.",
-        subcommands: [BenchCrypto.self, BenchGossip.self, BenchData.self])
+        subcommands: [BenchCrypto.self, BenchGossip.self, BenchData.self, BenchChart.self])
 }
 
 /// `drizzle bench crypto`: raw libsodium against the signed envelope, one core.
@@ -237,6 +238,39 @@ private final class InterruptCount: Sendable {
         count.withLock { count in
             count += 1
             return count
+        }
+    }
+}
+
+/// `drizzle bench chart`: the SVG bar chart of a side-by-side CSV from `bench/compare-*`.
+struct BenchChart: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chart",
+        abstract: "Draw the ratio column of a bench/compare-* CSV as an SVG bar chart (log scale, parity at 1).")
+
+    @Argument(help: "The CSV: n,metric,<baseline>,bitdrizzle,<ratio>.")
+    var csv: String
+
+    @Argument(help: "The SVG file to write.")
+    var svg: String
+
+    func run() throws {
+        let text: String
+        do {
+            text = try String(contentsOfFile: csv, encoding: .utf8)
+        } catch {
+            throw fail("cannot read \(csv): \(error.localizedDescription) (give the CSV a bench/compare-* script wrote)")
+        }
+        let chart: SVGRatioChart
+        do {
+            chart = try SVGRatioChart.comparison(csv: text)
+        } catch {
+            throw fail("\(csv): \(error)")
+        }
+        do {
+            try Data(chart.render().utf8).write(to: URL(fileURLWithPath: svg), options: .atomic)
+        } catch {
+            throw fail("cannot write \(svg): \(error.localizedDescription) (check the folder exists and is writable)")
         }
     }
 }
