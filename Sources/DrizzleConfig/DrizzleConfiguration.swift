@@ -252,7 +252,7 @@ public struct DrizzleConfiguration: Sendable, Equatable {
 
         /// `size.algorithm`.
         public var algorithm: Algorithm
-        /// `size.epoch_cycles`: gossip cycles per estimation epoch. 1...1000000.
+        /// `size.epoch_cycles`: size cycles (one per SWIM probe period) per estimation epoch. 1...1000000.
         public var epochCycles: Int
         /// `size.instances`: concurrent estimation instances whose answers are averaged. 1...1000.
         public var instances: Int
@@ -342,7 +342,7 @@ extension DrizzleConfiguration {
             deadReapMilliseconds: 30000,
             lifeguard: true
         ),
-        size: Size(algorithm: .pushPull, epochCycles: 30, instances: 1),
+        size: Size(algorithm: .pushPull, epochCycles: 20, instances: 1),
         clock: Clock(offsetMilliseconds: 0, driftPPM: 0, sync: .average),
         metrics: Metrics(listen: "")
     )

@@ -103,6 +103,18 @@ struct MembershipTests {
         #expect(updates.contains { $0.id == me && $0.state == .alive && $0.incarnation == 6 })
     }
 
+    @Test("an incarnation above 2^63 - 1 makes the update malformed; the largest allowed one is refuted without overflow")
+    func incarnationCeiling() {
+        let top = MemberUpdate.maximumIncarnation
+        let claim = { (incarnation: UInt64) in MembershipMessage.gossip(updates: [update(me, .suspect, incarnation, by: third)]) }
+        #expect(MembershipMessage(frame: claim(top).frame) == claim(top))
+        #expect(MembershipMessage(frame: claim(top + 1).frame) == nil)
+        #expect(MembershipMessage(frame: claim(.max).frame) == nil)
+        var membership = node()
+        _ = deliver([update(me, .suspect, top, by: third)], to: &membership)
+        #expect(membership.incarnation == top + 1)
+    }
+
     @Test("an unanswered probe leads to indirect probes, then suspicion, then death after the timeout")
     func probeToDeath() {
         var configuration = MembershipConfiguration()

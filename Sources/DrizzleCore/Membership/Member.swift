@@ -85,8 +85,15 @@ public struct MemberUpdate: Hashable, Sendable {
         writer.write(bytes: addressBytes)
     }
 
+    /// The largest incarnation a message may carry. A member raises its incarnation by one per
+    /// refutation, so no honest one comes near; refusing anything above keeps `incarnation + 1`
+    /// (refuting a claim about oneself) from overflowing on a peer's say-so — the node fuzzer
+    /// found that trap.
+    public static let maximumIncarnation = UInt64(Int64.max)
+
     init?(reading reader: inout ByteReader) {
         guard let high = reader.readUInt64(), let low = reader.readUInt64(), let incarnation = reader.readUInt64(),
+            incarnation <= Self.maximumIncarnation,
             let stateByte = reader.readUInt8(), let state = MemberState(rawValue: stateByte),
             let serial = reader.readUInt64(), let reporterHigh = reader.readUInt64(),
             let reporterLow = reader.readUInt64(), let length = reader.readUInt8(),

@@ -50,7 +50,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// only every `idleVectorEvery` rounds.
     private var vectorRounds = 0
     private var lastVectorClock: UInt64 = 0
-    public var idleVectorEvery = 5
+    public var idleVectorEvery = 25
     /// Event rumors kept for anti-entropy; the oldest are forgotten beyond this many.
     public var eventRetention = 20_000
     private var eventRumors: [(id: RumorID, slot: EventSlot)] = []
@@ -68,7 +68,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Gossip rounds run every this many ticks of `gossipIntervalNanoseconds`.
     public let gossipIntervalNanoseconds: Int64
     private var nextGossipAt: Instant
-    /// One size-estimation cycle this often.
+    /// One size-estimation cycle this often at most: each rides on the next probe (`tick`).
     public let sizeCycleNanoseconds: Int64
     private var nextSizeCycleAt: Instant
 
@@ -298,9 +298,18 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             effects += handle(outputs, sends: &sends, now: now)
         }
         if nextSizeCycleAt <= now {
-            nextSizeCycleAt = now.advanced(byNanoseconds: sizeCycleNanoseconds)
-            let peers = [me] + membership.activeMembers.map(\.id)
-            route(size.tick(peers: peers, using: &generator), into: &sends)
+            // A due size exchange waits for the next probe and goes to the member probed, in the
+            // same envelope (SWIM's shuffled round-robin is a fine random peer, and the exchange
+            // then costs its frame, not a signed datagram of its own; the answer rides on the ack).
+            let active = membership.activeMembers
+            let probed = sends.first { $0.1.type == FrameType.ping }.flatMap { ping in
+                active.first { $0.address == ping.0 }
+            }
+            if active.isEmpty || probed != nil {
+                nextSizeCycleAt = now.advanced(byNanoseconds: sizeCycleNanoseconds)
+                let peers = [me] + (probed.map { [$0.id] } ?? [])
+                route(size.tick(peers: peers, using: &generator), into: &sends)
+            }
         }
         if nextVectorAt <= now {
             nextVectorAt = now.advanced(byNanoseconds: vectorIntervalNanoseconds)
@@ -309,8 +318,18 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             let busy = bus.pendingCount > 0 || bus.clock != lastVectorClock || !bus.inStep
             if !active.isEmpty, busy || vectorRounds % max(1, idleVectorEvery) == 0 {
                 lastVectorClock = bus.clock
-                let partner = active[Int.random(in: 0..<active.count, using: &generator)]
-                sends.append((partner.address, compactVectorFrame(isReply: false), true))
+                // Busy: to every member this round's gossip pushes to, in the same datagrams, so
+                // clocks spread as fast as the events do (stability needs every member's clock
+                // past an event's time); otherwise, or when nothing was pushed, to one random member.
+                var partners: [String] = []
+                if busy {
+                    for send in sends where send.1.type == FrameType.rumors && !partners.contains(send.0) {
+                        partners.append(send.0)
+                    }
+                }
+                if partners.isEmpty { partners = [active[Int.random(in: 0..<active.count, using: &generator)].address] }
+                let frame = compactVectorFrame(isReply: false)
+                for partner in partners { sends.append(vectorSend(to: partner, frame)) }
             }
         }
         effects += bus.tick(now: now).map(Effect.delivered)
@@ -369,15 +388,15 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 case .compact(let compact):
                     if let delivered = bus.merge(compact, now: now) {
                         effects += delivered.map(Effect.delivered)
-                        if !vector.isReply { sends.append((peer, compactVectorFrame(isReply: true), true)) }
+                        if !vector.isReply { sends.append(vectorSend(to: peer, compactVectorFrame(isReply: true))) }
                         sends += requestGaps(from: peer, now: now)
                     } else if !vector.isReply {
                         // Different layouts (an id or an epoch one side has not seen): trade full vectors.
-                        sends.append((peer, fullVectorFrame(wantsFull: true), true))
+                        sends.append(vectorSend(to: peer, fullVectorFrame(wantsFull: true)))
                     }
                 case .full(let entries):
                     effects += bus.merge(entries.map { ($0.key, $0.value) }, now: now).map(Effect.delivered)
-                    if vector.wantsFull || !vector.isReply { sends.append((peer, fullVectorFrame(wantsFull: false), true)) }
+                    if vector.wantsFull || !vector.isReply { sends.append(vectorSend(to: peer, fullVectorFrame(wantsFull: false))) }
                     sends += requestGaps(from: peer, now: now)
                 }
             } else if let request = EventRequest(frame: frame) {
@@ -500,6 +519,12 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         }
         effects.append(.revocationsUpdated(list))
         return effects
+    }
+
+    /// A vector goes as a datagram when it fits one (a lost one is made good by the next round),
+    /// over TCP when it does not (full vectors of large clusters).
+    private func vectorSend(to address: String, _ frame: Frame) -> (String, Frame, Bool) {
+        (address, frame, frame.encodedLength > link.datagramFrameCapacity)
     }
 
     private mutating func compactVectorFrame(isReply: Bool) -> Frame {

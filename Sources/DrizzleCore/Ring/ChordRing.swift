@@ -4,6 +4,12 @@ public struct RingConfiguration: Hashable, Sendable {
     /// and the next r − 1 nodes.
     public var successorCount: Int
     public var stabilizeIntervalNanoseconds: Int64
+    /// While stabilization rounds keep finding the neighbours unchanged, their interval doubles up
+    /// to this (every fourth quiet round); any change in the ring, or an unanswered round, brings it
+    /// back to `stabilizeIntervalNanoseconds`. Equal to it (the default): no back-off, Chord as
+    /// written. Nodes that also run SWIM use a back-off, since membership reports joins and deaths
+    /// to the ring at once and stabilization only has to confirm them.
+    public var stabilizeMaximumIntervalNanoseconds: Int64
     /// One finger is refreshed this often (trivial ones — those the successor covers — are free).
     public var fixFingerIntervalNanoseconds: Int64
     /// While refreshes keep finding the fingers already held, the interval doubles up to this;
@@ -24,6 +30,7 @@ public struct RingConfiguration: Hashable, Sendable {
 
     public init(
         successorCount: Int = 3, stabilizeIntervalNanoseconds: Int64 = 500_000_000,
+        stabilizeMaximumIntervalNanoseconds: Int64? = nil,
         fixFingerIntervalNanoseconds: Int64 = 100_000_000, fixFingerMaximumIntervalNanoseconds: Int64 = 1_000_000_000,
         requestTimeoutNanoseconds: Int64 = 1_000_000_000,
         lookupAttempts: Int = 5, successorMisses: Int = 3, maintenanceIntervalNanoseconds: Int64 = 1_000_000_000,
@@ -31,6 +38,8 @@ public struct RingConfiguration: Hashable, Sendable {
     ) {
         self.successorCount = max(1, successorCount)
         self.stabilizeIntervalNanoseconds = max(1, stabilizeIntervalNanoseconds)
+        self.stabilizeMaximumIntervalNanoseconds = max(
+            self.stabilizeIntervalNanoseconds, stabilizeMaximumIntervalNanoseconds ?? stabilizeIntervalNanoseconds)
         self.fixFingerIntervalNanoseconds = max(1, fixFingerIntervalNanoseconds)
         self.fixFingerMaximumIntervalNanoseconds = max(self.fixFingerIntervalNanoseconds, fixFingerMaximumIntervalNanoseconds)
         self.requestTimeoutNanoseconds = max(1, requestTimeoutNanoseconds)
@@ -133,6 +142,10 @@ public struct ChordRing: Sendable {
     /// refreshes in a row found the finger unchanged.
     public private(set) var fixFingerInterval: Int64
     private var unchangedRefreshes = 0
+    /// The current stabilization interval (see `stabilizeMaximumIntervalNanoseconds`), and how
+    /// many answered rounds in a row changed nothing.
+    public private(set) var stabilizeInterval: Int64
+    private var quietStabilizations = 0
     /// Where a join that got no answer is retried.
     private var entry: String?
     /// Lookups answered by this node for others (for metrics).
@@ -146,6 +159,7 @@ public struct ChordRing: Sendable {
         nextStabilizeAt = now
         nextFixFingerAt = now
         fixFingerInterval = configuration.fixFingerIntervalNanoseconds
+        stabilizeInterval = configuration.stabilizeIntervalNanoseconds
     }
 
     /// The first successor, or this node when it is alone.
@@ -215,11 +229,17 @@ public struct ChordRing: Sendable {
         return setSuccessors(successors + [peer])
     }
 
-    /// The ring changed: refresh fingers at the full rate again (from the next refresh on, at most
-    /// `fixFingerMaximumIntervalNanoseconds` away).
+    /// The ring changed: refresh fingers and stabilize at the full rate again (from the next round
+    /// on, at most the maximum interval away).
     private mutating func fingersChanged() {
         unchangedRefreshes = 0
         fixFingerInterval = configuration.fixFingerIntervalNanoseconds
+        stabilizeAtFullRate()
+    }
+
+    private mutating func stabilizeAtFullRate() {
+        quietStabilizations = 0
+        stabilizeInterval = configuration.stabilizeIntervalNanoseconds
     }
 
     /// Forgets a node membership declared dead or gone: repairs the successor list, predecessor
@@ -276,6 +296,13 @@ public struct ChordRing: Sendable {
             var list = [successor] + theirSuccessors
             if let reported, reported.id.isStrictly(after: me.id, before: successor.id) { list.insert(reported, at: 0) }
             var outputs = setSuccessors(list)
+            if outputs.isEmpty {
+                quietStabilizations += 1
+                if quietStabilizations >= 4 {
+                    quietStabilizations = 0
+                    stabilizeInterval = min(configuration.stabilizeMaximumIntervalNanoseconds, stabilizeInterval * 2)
+                }
+            }
             outputs.append(.send(to: self.successor.address, .notify(address: me.address)))
             return outputs
         case .notify(let claimed):
@@ -289,6 +316,7 @@ public struct ChordRing: Sendable {
                 outputs.append(.predecessorChanged(from: predecessor, to: peer))
                 predecessor = peer
                 predecessorHeardAt = now
+                stabilizeAtFullRate()
             }
             if successors.isEmpty { outputs += setSuccessors([peer]) }
             return outputs
@@ -305,17 +333,19 @@ public struct ChordRing: Sendable {
         if let pending = stabilizing, pending.deadline <= now {
             stabilizing = nil
             successorMissCount += 1
+            stabilizeAtFullRate()
             if successorMissCount >= configuration.successorMisses {
                 successorMissCount = 0
                 outputs += remove(pending.peer, now: now)
             }
         }
         if nextStabilizeAt <= now {
-            nextStabilizeAt = now.advanced(byNanoseconds: configuration.stabilizeIntervalNanoseconds)
+            nextStabilizeAt = now.advanced(byNanoseconds: stabilizeInterval)
             outputs += stabilize(now: now)
-            // Check-predecessor: a live predecessor notifies every stabilization round.
+            // Check-predecessor: a live predecessor notifies every stabilization round (its rounds
+            // may be as far apart as the maximum interval).
             if let predecessor,
-                predecessorHeardAt.advanced(byNanoseconds: 6 * configuration.stabilizeIntervalNanoseconds) <= now
+                predecessorHeardAt.advanced(byNanoseconds: 6 * configuration.stabilizeMaximumIntervalNanoseconds) <= now
             {
                 self.predecessor = nil
                 outputs.append(.predecessorChanged(from: predecessor, to: nil))

@@ -29,7 +29,12 @@ extension DrizzleConfiguration {
 extension DrizzleConfiguration {
     /// The ring's settings: the successor list holds `data.replicas` nodes.
     public var ringConfiguration: RingConfiguration {
-        RingConfiguration(successorCount: data.replicas)
+        // SWIM reports joins and deaths to the ring at once, so on a quiet ring stabilization and
+        // finger refreshes back off (to 4 s and 8 s) instead of costing a TCP request every
+        // half second (docs/PERFORMANCE.md, "Idle traffic").
+        RingConfiguration(
+            successorCount: data.replicas, stabilizeMaximumIntervalNanoseconds: 4_000_000_000,
+            fixFingerMaximumIntervalNanoseconds: 8_000_000_000)
     }
 }
 
@@ -62,7 +67,7 @@ extension NodeOptions {
             keysDirectory: configuration.keys.directory, dataDirectory: configuration.data.directory,
             membership: configuration.membershipConfiguration, datagramLimit: configuration.gossip.maxDatagramBytes,
             replayWindow: configuration.keys.replayWindow, size: configuration.sizeSettings,
-            pushSum: configuration.usesPushSum, sizeCycleMilliseconds: configuration.gossip.intervalMilliseconds,
+            pushSum: configuration.usesPushSum, sizeCycleMilliseconds: configuration.membership.probeIntervalMilliseconds,
             ring: configuration.ringConfiguration, clock: configuration.clockModel,
             clockSync: configuration.clockSyncConfiguration(for: name))
     }
