@@ -32,6 +32,7 @@ public actor BitDrizzleNode: Service {
     private var halted = false
     private var pumps: [Task<Void, Never>] = []
     private var eventSinks = Broadcast<Event>(buffer: 100_000)
+    private var arrivalSinks = Broadcast<Event>(buffer: 100_000)
     private var changeSinks = Broadcast<MembershipChange>(buffer: 10_000)
 
     /// - Parameters:
@@ -89,8 +90,10 @@ public actor BitDrizzleNode: Service {
         self.group = group
         host = started
         let events = await started.events()
+        let arrivals = await started.eventArrivals()
         let changes = await started.memberChanges()
         pumps.append(Task { [weak self] in for await event in events { await self?.fanOut(Event(event)) } })
+        pumps.append(Task { [weak self] in for await event in arrivals { await self?.fanOutArrival(Event(event)) } })
         pumps.append(
             Task { [weak self] in
                 for await change in changes {
@@ -120,6 +123,7 @@ public actor BitDrizzleNode: Service {
         for pump in pumps { pump.cancel() }
         pumps = []
         eventSinks.finish()
+        arrivalSinks.finish()
         changeSinks.finish()
         try? await group?.shutdownGracefully()
         group = nil
@@ -210,10 +214,14 @@ public actor BitDrizzleNode: Service {
         try await publish(topic: topic, payload: Array(text.utf8))
     }
 
-    /// Events delivered from now on, in the total order every node shares; the sequence ends when
-    /// the node stops. Ask before starting to miss none.
-    public func events() -> AsyncStream<Event> {
-        eventSinks.subscribe { [weak self] token in Task { await self?.dropEventSink(token) } }
+    /// Events from now on: by default delivered in the total order every node shares, once stable;
+    /// with `.arrival`, each as soon as it arrives, in no common order (as Serf's user events). The
+    /// sequence ends when the node stops. Ask before starting to miss none.
+    public func events(_ delivery: EventDelivery = .totalOrder) -> AsyncStream<Event> {
+        switch delivery {
+        case .totalOrder: eventSinks.subscribe { [weak self] token in Task { await self?.dropEventSink(token) } }
+        case .arrival: arrivalSinks.subscribe { [weak self] token in Task { await self?.dropArrivalSink(token) } }
+        }
     }
 
     // MARK: Data
@@ -312,8 +320,10 @@ public actor BitDrizzleNode: Service {
     }
 
     private func fanOut(_ event: Event) { eventSinks.yield(event) }
+    private func fanOutArrival(_ event: Event) { arrivalSinks.yield(event) }
     private func fanOut(_ change: MembershipChange) { changeSinks.yield(change) }
     private func dropEventSink(_ token: Int) { eventSinks.remove(token) }
+    private func dropArrivalSink(_ token: Int) { arrivalSinks.remove(token) }
     private func dropChangeSink(_ token: Int) { changeSinks.remove(token) }
 
     private static func split(_ text: String?) -> (String, Int)? {

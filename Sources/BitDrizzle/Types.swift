@@ -1,6 +1,15 @@
 import DrizzleCore
 import DrizzleNode
 
+/// When `BitDrizzleNode/events(_:)` hands an event over.
+public enum EventDelivery: String, Sendable, Hashable, CaseIterable {
+    /// Once stable, in the total order every node shares (the bus's guarantee): every node sees
+    /// the same sequence, a little later than the events arrive.
+    case totalOrder = "total"
+    /// As soon as the event arrives, each once, in no common order: what Serf's user events give.
+    case arrival
+}
+
 /// An event delivered by the bus: every live node delivers it once, in the same total order.
 public struct Event: Sendable, Hashable {
     public var topic: String

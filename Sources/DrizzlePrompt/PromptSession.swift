@@ -175,14 +175,16 @@ public actor PromptSession {
 
     // MARK: Bus and clock
 
-    /// Runs `program` for every event the local node delivers (`--event-handler`, see `EventHandler`).
-    public func runEventHandler(_ program: String) async -> [String] {
+    /// Runs `program` for every event the local node delivers (`--event-handler`, see
+    /// `EventHandler`): in the total order, or as events arrive (`--event-order arrival`).
+    public func runEventHandler(_ program: String, delivery: EventDelivery = .totalOrder) async -> [String] {
         guard let local else { return ["no local node for the event handler"] }
-        let events = await local.events()
+        let events = await local.events(delivery)
         let handler = EventHandler(program: program, node: local.name)
         let logger = self.logger
         handlerTask = Task { await handler.serve(events, logger: logger) }
-        return ["event handler for \(local.name): /bin/sh -c \(program)"]
+        let order = delivery == .arrival ? " (as events arrive)" : ""
+        return ["event handler for \(local.name)\(order): /bin/sh -c \(program)"]
     }
 
     /// Lines announcing delivered events of subscribed topics, as they are delivered (the

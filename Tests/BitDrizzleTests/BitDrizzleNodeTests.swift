@@ -36,7 +36,7 @@ func scratchCluster(_ names: [String]) throws -> (folder: String, configuration:
 struct BitDrizzleNodeTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-    @Test("three nodes join, publish, deliver the same order through events(), write and read a file, leave cleanly")
+    @Test("three nodes join, publish, deliver the same order through events() and each event once through events(.arrival), write and read a file, leave cleanly")
     func threeNodes() async throws {
         let names = ["lib-a", "lib-b", "lib-c"]
         let (folder, configuration) = try scratchCluster(names)
@@ -51,10 +51,13 @@ struct BitDrizzleNodeTests {
             nodes.append(node)
         }
         let logs = names.map { _ in Collected<Event>() }
+        let arrivalLogs = names.map { _ in Collected<Event>() }
         var readers: [Task<Void, Never>] = []
-        for (node, log) in zip(nodes, logs) {
+        for (index, node) in nodes.enumerated() {
             let events = await node.events()
-            readers.append(Task { for await event in events { await log.append(event) } })
+            let arrivals = await node.events(.arrival)
+            readers.append(Task { for await event in events { await logs[index].append(event) } })
+            readers.append(Task { for await event in arrivals { await arrivalLogs[index].append(event) } })
         }
         let joined = await eventually(15) {
             for node in nodes {
@@ -83,6 +86,9 @@ struct BitDrizzleNodeTests {
         let sequences = await logs.asyncMap { await $0.items.map { "\($0.lamport) \($0.origin) \($0.text ?? "")" } }
         #expect(sequences[0].count == 30)
         #expect(sequences.allSatisfy { $0 == sequences[0] }, "one total order on every node")
+        // As they arrived: every event once on every node (its own at once), in whatever order.
+        let arrived = await arrivalLogs.asyncMap { await $0.items.map { "\($0.lamport) \($0.origin) \($0.text ?? "")" } }
+        #expect(arrived.allSatisfy { $0.count == 30 && Set($0) == Set(sequences[0]) }, "each event arrives once everywhere")
 
         // A file written through one node reads back, identical, through another (once the ring
         // has settled: every lookup names three replicas).

@@ -10,8 +10,8 @@ struct ChaosSimulationTests {
         simulator.recordDeliveries()
         simulator.run(rounds: 100)
         var first: BusEvent?
-        simulator.act(on: 5) { node, now, _, effects in
-            guard let sends = try? node.core.publish(topic: "t", payload: [1], now: now) else { return }
+        simulator.act(on: 5) { node, now, random, effects in
+            guard let sends = try? node.core.publish(topic: "t", payload: [1], now: now, using: &random) else { return }
             node.perform(sends, at: now, into: &effects)
             first = node.arrivals.last.flatMap { BusEvent(decoding: $0.rumor.payload) }
         }
@@ -32,8 +32,8 @@ struct ChaosSimulationTests {
         }
         simulator.run(rounds: 350) { sim in sim.nodes[5].core.canPublish(at: sim.now) }
         var second: OrderKey?
-        simulator.act(on: 5) { node, now, _, effects in
-            guard let sends = try? node.core.publish(topic: "t", payload: [2], now: now) else { return }
+        simulator.act(on: 5) { node, now, random, effects in
+            guard let sends = try? node.core.publish(topic: "t", payload: [2], now: now, using: &random) else { return }
             node.perform(sends, at: now, into: &effects)
             second = node.arrivals.last.flatMap { BusEvent(decoding: $0.rumor.payload) }?.key
         }

@@ -180,14 +180,39 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Lamport times the cluster passed long ago and arrive too late to be delivered anywhere.
     public func canPublish(at now: Instant) -> Bool { !membership.isJoining && bus.canPublish(at: now) }
 
-    /// Publishes a bus event: stamped with this node's Lamport time, spread by rumor mongering,
-    /// delivered here and everywhere once stable.
-    public mutating func publish(topic: String, payload: [UInt8], now: Instant) throws(PublishError) -> [Effect] {
+    /// Publishes a bus event: stamped with this node's Lamport time, spread by rumor mongering
+    /// (pushed at once to `fanout` members, see `eagerPush`), delivered here and everywhere once stable.
+    public mutating func publish(
+        topic: String, payload: [UInt8], now: Instant, using generator: inout some RandomNumberGenerator
+    ) throws(PublishError) -> [Effect] {
         guard !membership.isJoining else { throw .notInStep }
         let event = try bus.publish(topic: topic, payload: payload, physical: clock.time(at: now), now: now)
         let (rumor, _) = gossip.publish(kind: RumorKind.event, payload: event.encoded)
         hold(event, in: rumor.id)
-        return [.learned(rumor)] + bus.receive(event).map(Effect.delivered)
+        var sends: [(String, Frame, Bool)] = []
+        eagerPush(rumor, except: nil, sends: &sends, using: &generator)
+        return [.learned(rumor)] + bus.receive(event).map(Effect.delivered) + pack(sends, now: now)
+    }
+
+    /// A new event goes at once to `fanout` random members (not the one it came from), with this
+    /// node's vector, instead of waiting for the next gossip round: events then reach every node in
+    /// a few network hops rather than a few rounds, and the clocks that make them stable travel with
+    /// them. The rounds still push it until the rumor policy lets it cool (an eager push the
+    /// recipient already had counts as feedback, as any push does).
+    private mutating func eagerPush(
+        _ rumor: Rumor, except source: NodeID?, sends: inout [(String, Frame, Bool)],
+        using generator: inout some RandomNumberGenerator
+    ) {
+        let candidates = membership.activeMembers.lazy.map(\.id).filter { $0 != source }
+        let partners = Gossip.sample(Array(candidates), count: gossip.policy.fanout, excluding: me, using: &generator)
+        guard !partners.isEmpty else { return }
+        let push = GossipMessage.rumors([rumor], wantsReply: false, isReply: false).frame
+        let vector = compactVectorFrame(isReply: false)
+        for partner in partners {
+            guard let address = membership.member(partner)?.address else { continue }
+            sends.append((address, push, false))
+            sends.append(vectorSend(to: address, vector))
+        }
     }
 
     /// Spreads a revocation list (from `drizzle-keys revoke`) and enforces it here at once.
@@ -373,7 +398,13 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     handle(outputs, sends: &sends, effects: &effects, now: now)
                 }
             } else if let message = GossipMessage(frame: frame) {
-                effects += handle(gossip.receive(message, from: sender, using: &generator), sends: &sends, now: now)
+                let outputs = gossip.receive(message, from: sender, using: &generator)
+                effects += handle(outputs, sends: &sends, now: now)
+                if case .rumors = message {
+                    for case .learned(let rumor, _) in outputs where rumor.kind == RumorKind.event {
+                        eagerPush(rumor, except: sender, sends: &sends, using: &generator)
+                    }
+                }
             } else if let message = SizeMessage(frame: frame) {
                 route(size.receive(message, from: sender, using: &generator), into: &sends)
             } else if let message = ClockMessage(frame: frame) {

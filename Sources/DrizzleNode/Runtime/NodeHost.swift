@@ -180,6 +180,7 @@ public actor NodeHost {
     /// The node's raw clock: the wall clock with the configured offset and drift.
     public nonisolated let clockModel: ClockModel
     private var subscribers = Broadcast<BusEvent>(buffer: 100_000)
+    private var arrivalSubscribers = Broadcast<BusEvent>(buffer: 100_000)
     private var watchers = Broadcast<MemberChange>(buffer: 10_000)
     /// The latest delivered events, oldest first (at most `recentEventLimit`).
     public private(set) var recentEvents: [BusEvent] = []
@@ -536,7 +537,7 @@ public actor NodeHost {
         while !core.canPublish(at: now()), ContinuousClock.now < deadline, !stopped {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        let effects = try core.publish(topic: topic, payload: payload, now: now())
+        let effects = try core.publish(topic: topic, payload: payload, now: now(), using: &generator)
         var event: BusEvent?
         for case .learned(let rumor) in effects where rumor.kind == RumorKind.event {
             event = BusEvent(decoding: rumor.payload)
@@ -551,12 +552,19 @@ public actor NodeHost {
         subscribers.subscribe { [weak self] token in Task { await self?.unsubscribe(token) } }
     }
 
+    /// Every event from now on as it arrives (this node's own at once), each once, in no common
+    /// order: what Serf's user events give. The stream ends when the node stops.
+    public func eventArrivals() -> AsyncStream<BusEvent> {
+        arrivalSubscribers.subscribe { [weak self] token in Task { await self?.unsubscribeArrivals(token) } }
+    }
+
     /// Every membership change from now on, as this node sees it. The stream ends when the node stops.
     public func memberChanges() -> AsyncStream<MemberChange> {
         watchers.subscribe { [weak self] token in Task { await self?.unwatch(token) } }
     }
 
     private func unsubscribe(_ token: Int) { subscribers.remove(token) }
+    private func unsubscribeArrivals(_ token: Int) { arrivalSubscribers.remove(token) }
     private func unwatch(_ token: Int) { watchers.remove(token) }
 
     private func deliver(_ event: BusEvent) {
@@ -593,6 +601,7 @@ public actor NodeHost {
         for waiting in lookupsWaiting.values { waiting.resume(throwing: DataError.stopped) }
         for waiting in requestsWaiting.values { waiting.continuation.resume(throwing: DataError.stopped) }
         subscribers.finish()
+        arrivalSubscribers.finish()
         watchers.finish()
         lookupsWaiting = [:]
         requestsWaiting = [:]
@@ -748,6 +757,9 @@ public actor NodeHost {
                     metadata: ["member": "\(member.id)", "address": "\(member.address)", "incarnation": "\(member.incarnation)"])
             case .learned(let rumor):
                 logger.debug("rumor learned", metadata: ["rumor": "\(rumor.id)", "kind": "\(rumor.kind)"])
+                if rumor.kind == RumorKind.event, let event = BusEvent(decoding: rumor.payload) {
+                    arrivalSubscribers.yield(event)
+                }
             case .revocationsUpdated(let list):
                 logger.notice("revocation list applied", metadata: ["version": "\(list.version)"])
                 nextTrustAnnouncementAt = Instant(nanoseconds: 0)  // tell the others at the next tick

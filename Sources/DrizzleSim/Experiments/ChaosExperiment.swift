@@ -155,8 +155,9 @@ public struct ChaosExperiment: Sendable {
                 let up = sim.nodes.indices.filter { !sim.down.contains($0) }
                 guard !up.isEmpty else { return }
                 let publisher = up[Int(publishing.next() % UInt64(up.count))]
-                sim.act(on: publisher) { node, now, _, effects in
-                    if let sends = try? node.core.publish(topic: "chaos", payload: [UInt8(truncatingIfNeeded: round)], now: now) {
+                sim.act(on: publisher) { node, now, random, effects in
+                    let payload = [UInt8(truncatingIfNeeded: round)]
+                    if let sends = try? node.core.publish(topic: "chaos", payload: payload, now: now, using: &random) {
                         published += 1
                         node.perform(sends, at: now, into: &effects)
                     }

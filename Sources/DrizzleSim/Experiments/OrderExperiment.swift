@@ -224,9 +224,11 @@ public struct OrderExperiment: Sendable {
                     publisher = publisherIndices[(pick + 1) % publisherIndices.count]
                 }
                 let payload = Self.payload(publishedAt: sim.now, number: number)
-                sim.act(on: publisher) { node, now, _, effects in
+                sim.act(on: publisher) { node, now, random, effects in
                     do {
-                        node.perform(try node.core.publish(topic: Self.topic, payload: payload, now: now), at: now, into: &effects)
+                        node.perform(
+                            try node.core.publish(topic: Self.topic, payload: payload, now: now, using: &random), at: now,
+                            into: &effects)
                     } catch {
                         refusals.append("\(error)")
                     }

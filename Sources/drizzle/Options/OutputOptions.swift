@@ -1,4 +1,5 @@
 import ArgumentParser
+import BitDrizzle
 
 /// `--format table|csv`, shared by every command that prints a table.
 struct OutputOptions: ParsableArguments {
@@ -7,3 +8,10 @@ struct OutputOptions: ParsableArguments {
 }
 
 extension Table.Format: ExpressibleByArgument {}
+
+/// `--event-order total|arrival` of the commands that run an event handler.
+enum EventOrderOption: String, ExpressibleByArgument, CaseIterable {
+    case total, arrival
+
+    var delivery: EventDelivery { self == .arrival ? .arrival : .totalOrder }
+}

@@ -50,6 +50,9 @@ struct Agent: AsyncParsableCommand {
     @Option(name: .customLong("event-handler"), help: "Run this shell command for every delivered event (payload on stdin, DRIZZLE_EVENT_* in the environment).")
     var eventHandler: String?
 
+    @Option(name: .customLong("event-order"), help: "When the handler runs: total (the bus's total order, once stable) or arrival (at once, no common order, as Serf).")
+    var eventOrder: EventOrderOption = .total
+
     @Argument(parsing: .allUnrecognized, help: "Setting flags, e.g. --membership-probe-interval-ms 500.")
     var settings: [String] = []
 
@@ -101,7 +104,7 @@ struct Agent: AsyncParsableCommand {
         }
         let session = PromptSession(configuration: loaded, logger: logger)
         var started = await session.adopt(node)
-        if let eventHandler { started += await session.runEventHandler(eventHandler) }
+        if let eventHandler { started += await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) }
         for line in started { FileHandle.standardError.write(Data("drizzle agent \(name): \(line)\n".utf8)) }
         await waitForTermination()
         await session.stopAll()

@@ -23,6 +23,9 @@ struct Cluster: AsyncParsableCommand {
     @Option(name: .customLong("event-handler"), help: "Run this shell command for every delivered event (payload on stdin, DRIZZLE_EVENT_* in the environment).")
     var eventHandler: String?
 
+    @Option(name: .customLong("event-order"), help: "When the handler runs: total (the bus's total order, once stable) or arrival (at once, no common order, as Serf).")
+    var eventOrder: EventOrderOption = .total
+
     func run() async throws {
         var loaded = try loadConfiguration(file: config, flags: [])
         if let nodes {
@@ -31,7 +34,7 @@ struct Cluster: AsyncParsableCommand {
         }
         try bootstrapLogging(logLevel)
         let session = try await startSession(loaded, label: "drizzle.cluster")
-        if let eventHandler { for line in await session.runEventHandler(eventHandler) { print(line) } }
+        if let eventHandler { for line in await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) { print(line) } }
         for line in await session.run(.multiMode).lines { print(line) }
         print("running; Ctrl-C stops every node (drizzle attach to inspect one)")
         await waitForTermination()

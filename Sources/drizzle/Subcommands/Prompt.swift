@@ -21,11 +21,14 @@ struct Prompt: AsyncParsableCommand {
     @Option(name: .customLong("event-handler"), help: "Run this shell command for every delivered event (payload on stdin, DRIZZLE_EVENT_* in the environment).")
     var eventHandler: String?
 
+    @Option(name: .customLong("event-order"), help: "When the handler runs: total (the bus's total order, once stable) or arrival (at once, no common order, as Serf).")
+    var eventOrder: EventOrderOption = .total
+
     func run() async throws {
         let configuration = try loadConfiguration(file: config, flags: [])
         try bootstrapLogging(logLevel)
         let session = try await startSession(configuration, label: "drizzle")
-        if let eventHandler { for line in await session.runEventHandler(eventHandler) { say(line) } }
+        if let eventHandler { for line in await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) { say(line) } }
         let notices = await session.notices()
         let printer = Task { for await line in notices { say(line) } }
         defer { printer.cancel() }
