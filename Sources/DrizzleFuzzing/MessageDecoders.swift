@@ -41,7 +41,7 @@ enum MessageDecoders {
 
     private static func rumors(in message: GossipMessage) -> [Rumor] {
         switch message {
-        case .rumors(let rumors, _, _), .repair(let rumors): rumors
+        case .rumors(let rumors, _, _), .repair(let rumors), .eager(let rumors): rumors
         case .feedback, .digest: []
         }
     }

@@ -90,6 +90,20 @@ struct GossipTests {
         #expect(second == [.send(to: c, message: .feedback(known: [rumor.id]), reliable: false)])
     }
 
+    @Test("an eager push is learned hot like a push but never answered with feedback, and round-trips its frame")
+    func eagerPush() {
+        var generator = SplitMix(seed: 1)
+        var receiver = gossip(b, RumorPolicy(mode: .push, fanout: 1))
+        let rumor = Rumor(id: RumorID(origin: a, sequence: 0), kind: 2, payload: [7])
+        #expect(GossipMessage(frame: GossipMessage.eager([rumor]).frame) == .eager([rumor]))
+        #expect(GossipMessage(frame: Frame(type: FrameType.rumors, body: [0x05, 0, 0])) == nil, "eager mixed with wants-reply")
+        #expect(receiver.receive(.eager([rumor]), from: a, using: &generator) == [.learned(rumor, from: a)])
+        #expect(receiver.receive(.eager([rumor]), from: c, using: &generator).isEmpty, "no feedback for an eager copy")
+        // Learned hot: the next round pushes it on.
+        let round = sends(receiver.tick(peers: [c], clusterSize: 3, using: &generator))
+        #expect(round.contains { $0.0 == c && $0.1 == .rumors([rumor], wantsReply: false, isReply: false) })
+    }
+
     @Test("pull: the callee answers a pull request with its hot rumors")
     func pull() {
         var generator = SplitMix(seed: 1)

@@ -139,6 +139,11 @@ public struct Gossip: Sendable {
                     outputs.append(.send(to: peer, message: .rumors(selected, wantsReply: false, isReply: true), reliable: false))
                 }
             }
+        case .eager(let rumors):
+            for rumor in rumors where entries[rumor.id] == nil {
+                learn(rumor, hot: true)
+                outputs.append(.learned(rumor, from: peer))
+            }
         case .feedback(let known):
             guard policy.feedback == .feedback else { break }
             for id in known { countContact(id, recipientKnew: true, using: &generator) }

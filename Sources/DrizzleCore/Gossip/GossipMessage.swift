@@ -9,6 +9,10 @@ public enum GossipMessage: Hashable, Sendable {
     case digest(Digest, isReply: Bool)
     /// Anti-entropy: rumors the receiver lacked (they remove the residue; they are not hot).
     case repair([Rumor])
+    /// A new rumor pushed at once, outside the rounds (`NodeCore`'s eager push of bus events):
+    /// learned hot like a push, but answered with no feedback — an eager copy the receiver already
+    /// had must not cool the rumor at its sender, whose rounds still have to reach the rest.
+    case eager([Rumor])
 }
 
 /// The frame types of the protocol, one registry so no two components collide.
@@ -26,6 +30,7 @@ extension GossipMessage {
     /// Flags byte of a rumors frame.
     private static let wantsReplyFlag: UInt8 = 0x01
     private static let isReplyFlag: UInt8 = 0x02
+    private static let eagerFlag: UInt8 = 0x04
 
     /// The frame carrying this message.
     public var frame: Frame {
@@ -33,6 +38,11 @@ extension GossipMessage {
         switch self {
         case .rumors(let rumors, let wantsReply, let isReply):
             writer.write((wantsReply ? Self.wantsReplyFlag : 0) | (isReply ? Self.isReplyFlag : 0))
+            writer.write(UInt16(truncatingIfNeeded: rumors.count))
+            for rumor in rumors { rumor.write(to: &writer) }
+            return Frame(type: FrameType.rumors, body: writer.bytes)
+        case .eager(let rumors):
+            writer.write(Self.eagerFlag)
             writer.write(UInt16(truncatingIfNeeded: rumors.count))
             for rumor in rumors { rumor.write(to: &writer) }
             return Frame(type: FrameType.rumors, body: writer.bytes)
@@ -60,11 +70,13 @@ extension GossipMessage {
         var reader = ByteReader(frame.body)
         switch frame.type {
         case FrameType.rumors:
-            guard let flags = reader.readUInt8(), let count = reader.readUInt16(),
+            guard let flags = reader.readUInt8(), flags & ~(Self.wantsReplyFlag | Self.isReplyFlag | Self.eagerFlag) == 0,
+                flags & Self.eagerFlag == 0 || flags == Self.eagerFlag, let count = reader.readUInt16(),
                 let rumors = Self.readRumors(&reader, count: Int(count))
             else { return nil }
-            self = .rumors(
-                rumors, wantsReply: flags & Self.wantsReplyFlag != 0, isReply: flags & Self.isReplyFlag != 0)
+            self = flags == Self.eagerFlag
+                ? .eager(rumors)
+                : .rumors(rumors, wantsReply: flags & Self.wantsReplyFlag != 0, isReply: flags & Self.isReplyFlag != 0)
         case FrameType.feedback:
             guard let count = reader.readUInt16(), reader.remaining == Int(count) * 24 else { return nil }
             var known: [RumorID] = []
@@ -99,5 +111,15 @@ extension GossipMessage {
             rumors.append(rumor)
         }
         return rumors
+    }
+}
+
+extension GossipMessage {
+    /// Rumors pushed to the receiver (by a round or eagerly), as opposed to repairs and feedback.
+    public var isPush: Bool {
+        switch self {
+        case .rumors, .eager: true
+        case .feedback, .digest, .repair: false
+        }
     }
 }

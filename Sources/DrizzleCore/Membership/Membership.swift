@@ -534,8 +534,11 @@ public struct Membership: Sendable {
         member.since = now
         view[id] = member
         if state == .suspect {
-            let minimum = configuration.probeIntervalNanoseconds * Int64(configuration.suspicionMultiplier)
-                * Int64(max(1, TransmitLimit.ceilingLog(viewSize, base: 10)))
+            // memberlist's suspicionTimeout: the real log10, not its ceiling (which had made 16 and
+            // 32 members wait 8 s instead of 4.8 s and 6 s; compare-serf showed it).
+            let scale = max(1, Suspicion.log(Double(max(1, viewSize))) / Suspicion.log(10))
+            let minimum = Int64(
+                Double(configuration.probeIntervalNanoseconds) * Double(configuration.suspicionMultiplier) * scale)
             let maximum = configuration.lifeguard ? minimum * Int64(configuration.suspicionMaximumMultiplier) : minimum
             suspicions[id] = Suspicion(
                 startedAt: now, reporter: reporter, minimumNanoseconds: minimum, maximumNanoseconds: maximum,

@@ -197,8 +197,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// A new event goes at once to `fanout` random members (not the one it came from), with this
     /// node's vector, instead of waiting for the next gossip round: events then reach every node in
     /// a few network hops rather than a few rounds, and the clocks that make them stable travel with
-    /// them. The rounds still push it until the rumor policy lets it cool (an eager push the
-    /// recipient already had counts as feedback, as any push does).
+    /// them. The rounds still push it until the rumor policy lets it cool; an eager copy gets no
+    /// feedback, so it does not cool the rumor early (that left a few nodes to anti-entropy).
     private mutating func eagerPush(
         _ rumor: Rumor, except source: NodeID?, sends: inout [(String, Frame, Bool)],
         using generator: inout some RandomNumberGenerator
@@ -206,7 +206,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         let candidates = membership.activeMembers.lazy.map(\.id).filter { $0 != source }
         let partners = Gossip.sample(Array(candidates), count: gossip.policy.fanout, excluding: me, using: &generator)
         guard !partners.isEmpty else { return }
-        let push = GossipMessage.rumors([rumor], wantsReply: false, isReply: false).frame
+        let push = GossipMessage.eager([rumor]).frame
         let vector = compactVectorFrame(isReply: false)
         for partner in partners {
             guard let address = membership.member(partner)?.address else { continue }
@@ -400,7 +400,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             } else if let message = GossipMessage(frame: frame) {
                 let outputs = gossip.receive(message, from: sender, using: &generator)
                 effects += handle(outputs, sends: &sends, now: now)
-                if case .rumors = message {
+                if message.isPush {
                     for case .learned(let rumor, _) in outputs where rumor.kind == RumorKind.event {
                         eagerPush(rumor, except: sender, sends: &sends, using: &generator)
                     }
