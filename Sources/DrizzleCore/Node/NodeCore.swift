@@ -195,7 +195,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     /// A new event goes at once to `fanout` random members (not the one it came from), with this
-    /// node's vector, instead of waiting for the next gossip round: events then reach every node in
+    /// node's vector when both fit a datagram, instead of waiting for the next gossip round: events then reach every node in
     /// a few network hops rather than a few rounds, and the clocks that make them stable travel with
     /// them. The rounds still push it until the rumor policy lets it cool; an eager copy gets no
     /// feedback, so it does not cool the rumor early (that left a few nodes to anti-entropy).
@@ -208,10 +208,12 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         guard !partners.isEmpty else { return }
         let push = GossipMessage.eager([rumor]).frame
         let vector = compactVectorFrame(isReply: false)
+        // The vector rides along only when both fit one datagram (clusters of up to a few hundred).
+        let withVector = push.encodedLength + vector.encodedLength <= link.datagramFrameCapacity
         for partner in partners {
             guard let address = membership.member(partner)?.address else { continue }
             sends.append((address, push, false))
-            sends.append(vectorSend(to: address, vector))
+            if withVector { sends.append((address, vector, false)) }
         }
     }
 
@@ -345,15 +347,17 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 lastVectorClock = bus.clock
                 // Busy: to every member this round's gossip pushes to, in the same datagrams, so
                 // clocks spread as fast as the events do (stability needs every member's clock
-                // past an event's time); otherwise, or when nothing was pushed, to one random member.
+                // past an event's time) — while the vector fits a datagram (a few hundred members;
+                // beyond, a vector is kilobytes over TCP); otherwise, or when nothing was pushed,
+                // to one random member.
                 var partners: [String] = []
-                if busy {
+                let frame = compactVectorFrame(isReply: false)
+                if busy, fitsDatagram(frame) {
                     for send in sends where send.1.type == FrameType.rumors && !partners.contains(send.0) {
                         partners.append(send.0)
                     }
                 }
                 if partners.isEmpty { partners = [active[Int.random(in: 0..<active.count, using: &generator)].address] }
-                let frame = compactVectorFrame(isReply: false)
                 for partner in partners { sends.append(vectorSend(to: partner, frame)) }
             }
         }
@@ -555,8 +559,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// A vector goes as a datagram when it fits one (a lost one is made good by the next round),
     /// over TCP when it does not (full vectors of large clusters).
     private func vectorSend(to address: String, _ frame: Frame) -> (String, Frame, Bool) {
-        (address, frame, frame.encodedLength > link.datagramFrameCapacity)
+        (address, frame, !fitsDatagram(frame))
     }
+
+    private func fitsDatagram(_ frame: Frame) -> Bool { frame.encodedLength <= link.datagramFrameCapacity }
 
     private mutating func compactVectorFrame(isReply: Bool) -> Frame {
         HeartbeatVector(body: .compact(bus.compactVector()), isReply: isReply).frame
