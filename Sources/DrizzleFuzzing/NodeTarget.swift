@@ -103,7 +103,8 @@ enum NodeTarget {
             }
             switch tick {
             case 150, 300:
-                if let effects = try? cores[tick / 150].publish(topic: "fuzz", payload: Array("event \(tick)".utf8), now: now, using: &random) {
+                let payload = Array("event \(tick)".utf8)
+                if let effects = try? cores[tick / 150].publish(topic: "fuzz", payload: payload, now: now, using: &random) {
                     queue.append((tick / 150, effects))
                 }
             case 200: queue.append((2, cores[2].lookup(blob.key, token: 9, now: now)))

@@ -70,7 +70,8 @@ extension GossipMessage {
         var reader = ByteReader(frame.body)
         switch frame.type {
         case FrameType.rumors:
-            guard let flags = reader.readUInt8(), flags & ~(Self.wantsReplyFlag | Self.isReplyFlag | Self.eagerFlag) == 0,
+            let known = Self.wantsReplyFlag | Self.isReplyFlag | Self.eagerFlag
+            guard let flags = reader.readUInt8(), flags & ~known == 0,
                 flags & Self.eagerFlag == 0 || flags == Self.eagerFlag, let count = reader.readUInt16(),
                 let rumors = Self.readRumors(&reader, count: Int(count))
             else { return nil }

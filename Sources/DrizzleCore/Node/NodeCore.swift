@@ -195,10 +195,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     /// A new event goes at once to `fanout` random members (not the one it came from), with this
-    /// node's vector when both fit a datagram, instead of waiting for the next gossip round: events then reach every node in
-    /// a few network hops rather than a few rounds, and the clocks that make them stable travel with
-    /// them. The rounds still push it until the rumor policy lets it cool; an eager copy gets no
-    /// feedback, so it does not cool the rumor early (that left a few nodes to anti-entropy).
+    /// node's vector when both fit a datagram, instead of waiting for the next gossip round: events
+    /// then reach every node in a few network hops rather than a few rounds, and the clocks that
+    /// make them stable travel with them. The rounds still push it until the rumor policy lets it
+    /// cool; an eager copy gets no feedback, so it does not cool the rumor early (that left a few
+    /// nodes to anti-entropy).
     private mutating func eagerPush(
         _ rumor: Rumor, except source: NodeID?, sends: inout [(String, Frame, Bool)],
         using generator: inout some RandomNumberGenerator
@@ -431,7 +432,9 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     }
                 case .full(let entries):
                     effects += bus.merge(entries.map { ($0.key, $0.value) }, now: now).map(Effect.delivered)
-                    if vector.wantsFull || !vector.isReply { sends.append(vectorSend(to: peer, fullVectorFrame(wantsFull: false))) }
+                    if vector.wantsFull || !vector.isReply {
+                        sends.append(vectorSend(to: peer, fullVectorFrame(wantsFull: false)))
+                    }
                     sends += requestGaps(from: peer, now: now)
                 }
             } else if let request = EventRequest(frame: frame) {

@@ -67,7 +67,8 @@ extension NodeOptions {
             keysDirectory: configuration.keys.directory, dataDirectory: configuration.data.directory,
             membership: configuration.membershipConfiguration, datagramLimit: configuration.gossip.maxDatagramBytes,
             replayWindow: configuration.keys.replayWindow, size: configuration.sizeSettings,
-            pushSum: configuration.usesPushSum, sizeCycleMilliseconds: configuration.membership.probeIntervalMilliseconds,
+            pushSum: configuration.usesPushSum,
+            sizeCycleMilliseconds: configuration.membership.probeIntervalMilliseconds,
             ring: configuration.ringConfiguration, clock: configuration.clockModel,
             clockSync: configuration.clockSyncConfiguration(for: name))
     }

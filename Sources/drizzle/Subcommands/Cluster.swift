@@ -34,7 +34,9 @@ struct Cluster: AsyncParsableCommand {
         }
         try bootstrapLogging(logLevel)
         let session = try await startSession(loaded, label: "drizzle.cluster")
-        if let eventHandler { for line in await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) { print(line) } }
+        if let eventHandler {
+            for line in await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) { print(line) }
+        }
         for line in await session.run(.multiMode).lines { print(line) }
         print("running; Ctrl-C stops every node (drizzle attach to inspect one)")
         await waitForTermination()

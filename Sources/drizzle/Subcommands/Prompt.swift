@@ -28,7 +28,9 @@ struct Prompt: AsyncParsableCommand {
         let configuration = try loadConfiguration(file: config, flags: [])
         try bootstrapLogging(logLevel)
         let session = try await startSession(configuration, label: "drizzle")
-        if let eventHandler { for line in await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) { say(line) } }
+        if let eventHandler {
+            for line in await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) { say(line) }
+        }
         let notices = await session.notices()
         let printer = Task { for await line in notices { say(line) } }
         defer { printer.cancel() }
