@@ -168,6 +168,8 @@ public actor NodeHost {
     /// Datagrams the impairment stage dropped on purpose.
     public private(set) var impairedDrops = 0
     public private(set) var envelopesIn = 0
+    /// Of `envelopesIn`, those that came as UDP datagrams.
+    public private(set) var datagramsIn = 0
     public private(set) var envelopesOut = 0
     public private(set) var bytesIn = 0
     public private(set) var bytesOut = 0
@@ -700,6 +702,7 @@ public actor NodeHost {
         guard !stopped else { return }
         switch arrival {
         case .datagram(let bytes, let from), .frame(let bytes, let from):
+            if case .datagram = arrival { datagramsIn += 1 }
             envelopesIn += 1
             bytesIn += bytes.count
             perform(core.receive(bytes, from: from, now: now(), using: &generator, store: &store))
