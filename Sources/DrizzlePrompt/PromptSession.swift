@@ -472,7 +472,10 @@ public actor PromptSession {
             let summary = try await local.write(
                 file: path, pieceSize: size, scope: scope == .network ? .network : .local, progress: progress)
             let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds / 1_048_576 : 0
-            let pieces = "\(summary.pieces) piece\(summary.pieces == 1 ? "" : "s") of \(size) bytes"
+            let inline = size > 0 && Manifest.isInline(fileSize: summary.bytes, pieceSize: UInt32(clamping: size))
+            let pieces =
+                "\(summary.pieces) piece\(summary.pieces == 1 ? "" : "s") of \(size) bytes"
+                + (inline ? ", inside its manifest," : "")
             let copies: String =
                 scope == .network
                 ? " on \(summary.replicas) replica\(summary.replicas == 1 ? "" : "s") each" : " to \(local.name)'s store"
@@ -509,7 +512,8 @@ public actor PromptSession {
             let summary = try await local.delete(key: text, scope: scope == .network ? .network : .local)
             return [
                 scope == .network
-                    ? "deleted \(summary.keys) keys (manifest and pieces): \(summary.removed) copies removed from their replicas"
+                    ? "deleted \(summary.keys == 1 ? "1 key (a manifest holding its file)" : "\(summary.keys) keys (manifest and pieces)"): "
+                        + "\(summary.removed) copies removed from their replicas"
                     : "deleted \(summary.removed) of \(summary.keys) keys from \(local.name)'s store (replicas elsewhere keep theirs)"
             ]
         } catch {

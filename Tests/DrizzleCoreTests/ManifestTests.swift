@@ -49,6 +49,46 @@ struct ManifestTests {
         #expect(manifest.offset(ofPiece: 3) == 24)
     }
 
+    @Test("a file of one piece up to 64 KiB travels inside its manifest (version 2): layout, round trip, limits")
+    func inline() throws {
+        let hash = NodeID(high: 1, low: 2)
+        let small = Manifest(name: "ab", pieceSize: 8, fileHash: hash, content: [7, 8, 9])
+        #expect(
+            small.encoded
+                == Array("DRZM".utf8) + [2] + [0, 0, 0, 0, 0, 0, 0, 3] + [0, 0, 0, 8] + hash.bytes + [0, 2] + Array("ab".utf8)
+                + [7, 8, 9])
+        #expect(try Manifest(decoding: small.encoded) == small)
+        #expect(small.pieces.isEmpty && small.pieceTotal == 1 && small.fileSize == 3)
+        let empty = Manifest(name: "e", pieceSize: 1, fileHash: hash, content: [])
+        #expect(try Manifest(decoding: empty.encoded) == empty)
+        #expect(empty.pieceTotal == 0)
+        let largest = Manifest(
+            name: "big", pieceSize: 1 << 20, fileHash: hash, content: [UInt8](repeating: 1, count: Manifest.maximumInlineBytes))
+        #expect(try Manifest(decoding: largest.encoded) == largest)
+        // Which files are inline: one piece, at most 64 KiB.
+        #expect(Manifest.isInline(fileSize: 1024, pieceSize: 1024))
+        #expect(!Manifest.isInline(fileSize: 1025, pieceSize: 1024))
+        #expect(!Manifest.isInline(fileSize: UInt64(Manifest.maximumInlineBytes) + 1, pieceSize: 1 << 20))
+        // Content longer than a piece or than 64 KiB, or a piece size of 0, is refused.
+        for refused in [
+            Manifest(name: "a", pieceSize: 2, fileHash: hash, content: [1, 2, 3]),
+            Manifest(name: "a", pieceSize: 0, fileHash: hash, content: []),
+            Manifest(
+                name: "a", pieceSize: 1 << 20, fileHash: hash,
+                content: [UInt8](repeating: 1, count: Manifest.maximumInlineBytes + 1)),
+        ] {
+            #expect(throws: Manifest.DecodingError.inconsistentSizes) { try Manifest(decoding: refused.encoded) }
+        }
+        // A file size that does not match the bytes that follow is refused.
+        var longer = small.encoded
+        longer[12] = 4
+        #expect(throws: Manifest.DecodingError.inconsistentSizes) { try Manifest(decoding: longer) }
+        // Cut anywhere before the content, it is truncated.
+        for length in 0..<(small.encoded.count - 3) {
+            #expect(throws: Manifest.DecodingError.self) { try Manifest(decoding: Array(small.encoded[0..<length])) }
+        }
+    }
+
     @Test("every truncation of a manifest is refused as truncated")
     func truncations() {
         let encoded = Self.manifest(fileSize: 1000, pieceSize: 256).encoded
@@ -94,8 +134,8 @@ struct ManifestTests {
         #expect(!Manifest.looksLikeManifest(badMagic))
         #expect(!Manifest.looksLikeManifest(Array("DRZ".utf8)))
         var newVersion = encoded
-        newVersion[4] = 2
-        #expect(throws: Manifest.DecodingError.unsupportedVersion(2)) { try Manifest(decoding: newVersion) }
+        newVersion[4] = 3
+        #expect(throws: Manifest.DecodingError.unsupportedVersion(3)) { try Manifest(decoding: newVersion) }
         #expect(throws: Manifest.DecodingError.trailingBytes(3)) { try Manifest(decoding: encoded + [0, 0, 0]) }
         var writer = ByteWriter()
         writer.write(bytes: Manifest.magic)

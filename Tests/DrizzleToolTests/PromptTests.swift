@@ -106,6 +106,8 @@ struct PromptTests {
             var generator = SystemRandomNumberGenerator()
             let original = Data((0..<200_000).map { _ in UInt8.random(in: 0...255, using: &generator) })
             try original.write(to: folder.appendingPathComponent("payload.bin"))
+            let small = Data(original.prefix(3000))
+            try small.write(to: folder.appendingPathComponent("small.bin"))
             let first = try BackgroundPrompt(in: folder, commands: "MM\n")
             defer { first.stop() }
             let socket = folder.appendingPathComponent("data/node-46500.sock").path
@@ -117,10 +119,13 @@ struct PromptTests {
             try await Task.sleep(for: .seconds(3))
             let write = try runTool(
                 "drizzle", ["attach", "data/node-46500.sock"], cwd: folder,
-                input: "WN payload.bin 1000\nWN missing.bin\nWN payload.bin 0\nRN 1234\n", timeoutSeconds: 60)
+                input: "WN payload.bin 1000\nWN missing.bin\nWN payload.bin 0\nRN 1234\nWN small.bin 4096\n", timeoutSeconds: 60)
             #expect(write.succeeded, "\(write)")
             let keyLine = write.standardOutput.split(separator: "\n").first { $0.hasPrefix("key ") }
             let key = try #require(keyLine.map { String($0.dropFirst(4)) })
+            let smallKeyLine = write.standardOutput.split(separator: "\n").last { $0.hasPrefix("key ") }
+            let smallKey = try #require(smallKeyLine.map { String($0.dropFirst(4)) })
+            #expect(write.standardOutput.contains("wrote 3000 bytes in 1 piece of 4096 bytes, inside its manifest, on 3 replicas each"))
             #expect(write.standardOutput.contains("wrote 200000 bytes in 200 pieces of 1000 bytes on 3 replicas each"))
             #expect(write.standardOutput.contains("no file at missing.bin"))
             #expect(write.standardOutput.contains("WN: usage: WN [file=test_file.txt] [piece_size=256]"))
@@ -134,6 +139,14 @@ struct PromptTests {
             #expect(try Data(contentsOf: folder.appendingPathComponent("data/read/payload.bin")) == original)
             #expect(read.standardOutput.contains("deleted 201 keys (manifest and pieces): "))
             #expect(read.standardOutput.contains("no data under \(key)"))
+            // A file of one piece is one blob: its manifest holds it.
+            let readSmall = try runTool(
+                "drizzle", ["attach", "data/node-46500.sock"], cwd: folder, input: "RN \(smallKey)\nDN \(smallKey)\nRN \(smallKey)\n",
+                timeoutSeconds: 60)
+            #expect(readSmall.standardOutput.contains("read 3000 bytes in 1 piece, every hash checked"), "\(readSmall)")
+            #expect(try Data(contentsOf: folder.appendingPathComponent("data/read/small.bin")) == small)
+            #expect(readSmall.standardOutput.contains("deleted 1 key (a manifest holding its file): "))
+            #expect(readSmall.standardOutput.contains("no data under \(smallKey)"))
         }
     }
 }

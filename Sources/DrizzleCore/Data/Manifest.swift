@@ -2,11 +2,13 @@
 ///
 /// A file is cut into pieces of `pieceSize` bytes (the last one may be shorter); each piece is stored
 /// under BLAKE2b-128 of its bytes, and the manifest itself is stored under BLAKE2b-128 of `encoded`.
-/// Piece `i` starts at byte `i * pieceSize` of the file.
+/// Piece `i` starts at byte `i * pieceSize` of the file. A file that is one piece of at most
+/// `maximumInlineBytes` travels inside its manifest instead (`content`): one blob, one lookup and
+/// one store per replica rather than two of each.
 ///
-/// Encoding (big-endian): magic "DRZM", version 1 (u8), file size (u64), piece size (u32), file hash
-/// (16 bytes), name length (u16) and UTF-8 name, piece count (u32), then per piece its key (16 bytes)
-/// and size (u32).
+/// Encoding (big-endian): magic "DRZM", version (u8), file size (u64), piece size (u32), file hash
+/// (16 bytes), name length (u16) and UTF-8 name; then in version 1 the piece count (u32) and per
+/// piece its key (16 bytes) and size (u32), in version 2 (inline) the file's bytes to the end.
 public struct Manifest: Hashable, Sendable {
     /// One piece of the file: where it is stored and how many bytes it holds.
     public struct Piece: Hashable, Sendable {
@@ -29,11 +31,18 @@ public struct Manifest: Hashable, Sendable {
     public var pieceSize: UInt32
     /// BLAKE2b-128 of the whole file.
     public var fileHash: NodeID
-    /// The pieces in file order.
+    /// The pieces in file order (none when the file is inline).
     public var pieces: [Piece]
+    /// The whole file, when it travels inside the manifest (version 2); nil for a file in pieces.
+    public var content: [UInt8]?
 
     public static let magic: [UInt8] = Array("DRZM".utf8)
+    /// The version of a manifest that lists pieces.
     public static let version: UInt8 = 1
+    /// The version of a manifest that holds the file itself.
+    public static let inlineVersion: UInt8 = 2
+    /// The largest file kept inside its manifest (64 KiB), when it is also no longer than one piece.
+    public static let maximumInlineBytes = 64 << 10
     /// The largest manifest written or accepted, in bytes (8 MiB).
     public static let maximumEncodedBytes = 8 << 20
     /// The longest name, in UTF-8 bytes.
@@ -51,6 +60,24 @@ public struct Manifest: Hashable, Sendable {
         self.pieceSize = pieceSize
         self.fileHash = fileHash
         self.pieces = pieces
+        content = nil
+    }
+
+    /// A manifest holding the whole file (`content.count` bytes, at most `maximumInlineBytes` and
+    /// at most `pieceSize`, or it does not decode).
+    public init(name: String, pieceSize: UInt32, fileHash: NodeID, content: [UInt8]) {
+        self.name = name
+        fileSize = UInt64(content.count)
+        self.pieceSize = pieceSize
+        self.fileHash = fileHash
+        pieces = []
+        self.content = content
+    }
+
+    /// True for a file of `fileSize` bytes cut in pieces of `pieceSize`: it fits one piece and
+    /// `maximumInlineBytes`, so it is written inside its manifest.
+    public static func isInline(fileSize: UInt64, pieceSize: UInt32) -> Bool {
+        fileSize <= UInt64(pieceSize) && fileSize <= UInt64(maximumInlineBytes)
     }
 
     /// Why bytes are not a manifest. Each description is one line.
@@ -84,14 +111,19 @@ public struct Manifest: Hashable, Sendable {
     /// The bytes of the manifest, as stored and as hashed for its key.
     public var encoded: [UInt8] {
         let nameBytes = Array(name.utf8)
-        var writer = ByteWriter(capacity: Manifest.encodedSize(pieceCount: pieces.count, nameBytes: nameBytes.count))
+        var writer = ByteWriter(
+            capacity: Manifest.encodedSize(pieceCount: pieces.count, nameBytes: nameBytes.count) + (content?.count ?? 0))
         writer.write(bytes: Manifest.magic)
-        writer.write(Manifest.version)
+        writer.write(content == nil ? Manifest.version : Manifest.inlineVersion)
         writer.write(fileSize)
         writer.write(pieceSize)
         writer.write(bytes: fileHash.bytes)
         writer.write(UInt16(truncatingIfNeeded: nameBytes.count))
         writer.write(bytes: nameBytes)
+        if let content {
+            writer.write(bytes: content)
+            return writer.finish()
+        }
         writer.write(UInt32(truncatingIfNeeded: pieces.count))
         for piece in pieces {
             writer.write(piece.key.high)
@@ -108,7 +140,7 @@ public struct Manifest: Hashable, Sendable {
         guard let magic = reader.readBytes(Manifest.magic.count) else { throw .truncated }
         guard magic == Manifest.magic else { throw .badMagic }
         guard let version = reader.readUInt8() else { throw .truncated }
-        guard version == Manifest.version else { throw .unsupportedVersion(version) }
+        guard version == Manifest.version || version == Manifest.inlineVersion else { throw .unsupportedVersion(version) }
         guard bytes.count <= Manifest.maximumEncodedBytes else { throw .tooLarge(bytes.count) }
         guard let fileSize = reader.readUInt64(), let pieceSize = reader.readUInt32(),
             let hashHigh = reader.readUInt64(), let hashLow = reader.readUInt64(),
@@ -116,6 +148,13 @@ public struct Manifest: Hashable, Sendable {
         else { throw .truncated }
         guard let name = String(validating: nameBytes, as: UTF8.self) else { throw .nameNotUTF8 }
         guard Manifest.isValidName(name) else { throw .badName }
+        let fileHash = NodeID(high: hashHigh, low: hashLow)
+        if version == Manifest.inlineVersion {
+            guard let content = reader.readBytes(reader.remaining), UInt64(content.count) == fileSize, pieceSize > 0, Manifest.isInline(fileSize: fileSize, pieceSize: pieceSize)
+            else { throw .inconsistentSizes }
+            self.init(name: name, pieceSize: pieceSize, fileHash: fileHash, content: content)
+            return
+        }
         guard let pieceCount = reader.readUInt32() else { throw .truncated }
         // Refuse a count the bytes cannot hold before reserving room for it.
         guard Int(pieceCount) <= reader.remaining / Manifest.bytesPerPiece else { throw .truncated }
@@ -131,9 +170,7 @@ public struct Manifest: Hashable, Sendable {
         guard Manifest.sizesAreConsistent(fileSize: fileSize, pieceSize: pieceSize, pieces: pieces) else {
             throw .inconsistentSizes
         }
-        self.init(
-            name: name, fileSize: fileSize, pieceSize: pieceSize, fileHash: NodeID(high: hashHigh, low: hashLow),
-            pieces: pieces)
+        self.init(name: name, fileSize: fileSize, pieceSize: pieceSize, fileHash: fileHash, pieces: pieces)
     }
 
     /// True when `bytes` start with the manifest magic: worth trying `init(decoding:)` on.
@@ -178,6 +215,9 @@ public struct Manifest: Hashable, Sendable {
         return !bytes.isEmpty && bytes.count <= maximumNameBytes && name != "." && name != ".."
             && !bytes.contains(UInt8(ascii: "/")) && !bytes.contains(0)
     }
+
+    /// How many pieces the file was cut into: one for a non-empty inline file.
+    public var pieceTotal: Int { content.map { $0.isEmpty ? 0 : 1 } ?? pieces.count }
 
     /// The byte offset of piece `index` in the file.
     public func offset(ofPiece index: Int) -> UInt64 {

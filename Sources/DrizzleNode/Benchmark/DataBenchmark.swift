@@ -264,7 +264,8 @@ public struct DataBenchmark: Sendable {
             } catch {
                 throw Failure("deleting at \(label): \(error)")
             }
-            try await Self.waitUntilEmpty(nodes, keys: written.pieces + 1, progress: progress)
+            let blobs = Manifest.isInline(fileSize: written.bytes, pieceSize: UInt32(clamping: pieceSize)) ? 1 : written.pieces + 1
+            try await Self.waitUntilEmpty(nodes, keys: blobs, progress: progress)
             deleteSeconds = Self.seconds(since: deleteStarted)
         }
         return PieceRun(

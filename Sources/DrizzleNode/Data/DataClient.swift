@@ -50,10 +50,22 @@ public struct DataClient: Sendable {
 
     // MARK: Network
 
-    /// Splits the file into pieces, stores each on its r replicas, then the manifest.
+    /// Splits the file into pieces, stores each on its r replicas, then the manifest. A file of one
+    /// piece (up to 64 KiB) goes inside its manifest: one blob stored.
     public func write(file path: String, pieceSize: Int, progress: DataProgress? = nil) async throws -> WriteSummary {
         let started = ContinuousClock.now
         var reader = try openPieces(path, pieceSize: pieceSize)
+        if Manifest.isInline(fileSize: reader.fileSize, pieceSize: reader.pieceSize) {
+            let manifest = try inlineManifest(reader, path: path)
+            let encoded = manifest.encoded
+            let key = encoded.withUnsafeBytes { suite.digest128($0) }
+            var owners = OwnerCache()
+            let replicas = try await store([Blob(key: key, bytes: encoded)], on: try await owners.replicas(of: key, node: node))
+            progress?(manifest.fileSize, manifest.fileSize)
+            return WriteSummary(
+                manifestKey: key, bytes: manifest.fileSize, pieces: manifest.pieceTotal, seconds: seconds(since: started),
+                replicas: replicas)
+        }
         let total = reader.fileSize
         let name = reader.name
         var owners = OwnerCache()
@@ -106,6 +118,9 @@ public struct DataClient: Sendable {
         let started = ContinuousClock.now
         var owners = OwnerCache()
         let manifest = try await fetchManifest(key, owners: &owners)
+        if let content = manifest.content {
+            return try write(content, of: manifest, into: folder, started: started)
+        }
         // Where each distinct piece goes in the file (a piece may repeat).
         let places = Dictionary(grouping: manifest.pieces.indices, by: { manifest.pieces[$0].key })
         // Group the distinct keys by owner into batches of about `batchBytes`.
@@ -209,6 +224,15 @@ public struct DataClient: Sendable {
     public func writeLocally(file path: String, pieceSize: Int, progress: DataProgress? = nil) async throws -> WriteSummary {
         let started = ContinuousClock.now
         var reader = try openPieces(path, pieceSize: pieceSize)
+        if Manifest.isInline(fileSize: reader.fileSize, pieceSize: reader.pieceSize) {
+            let manifest = try inlineManifest(reader, path: path)
+            let encoded = manifest.encoded
+            let key = encoded.withUnsafeBytes { suite.digest128($0) }
+            guard await node.storeLocally(Blob(key: key, bytes: encoded)) else { throw DataError.pieceNotStored(key) }
+            return WriteSummary(
+                manifestKey: key, bytes: manifest.fileSize, pieces: manifest.pieceTotal, seconds: seconds(since: started),
+                replicas: 1)
+        }
         var pieces: [Manifest.Piece] = []
         var done: UInt64 = 0
         while let bytes = try reader.next() {
@@ -231,6 +255,9 @@ public struct DataClient: Sendable {
         let started = ContinuousClock.now
         guard let bytes = await node.readLocally(key), verified(bytes, key) else { throw DataError.notFound(key) }
         let manifest = try decodeManifest(bytes, key: key)
+        if let content = manifest.content {
+            return try write(content, of: manifest, into: folder, started: started)
+        }
         var assembler = try assemble(folder: folder, name: manifest.name)
         do {
             for (index, piece) in manifest.pieces.enumerated() {
@@ -327,6 +354,32 @@ public struct DataClient: Sendable {
 
     // MARK: Helpers
 
+    /// The manifest holding the whole file, read to its end, for a file that is inline
+    /// (`Manifest.isInline(fileSize:pieceSize:)`).
+    private func inlineManifest(_ reader: consuming FilePieceReader, path: String) throws -> Manifest {
+        let content: [UInt8]
+        do { content = try reader.next() ?? [] } catch { throw DataError.file(error.description) }
+        let (name, pieceSize) = (reader.name, reader.pieceSize)
+        guard let fileHash = reader.finish() else { throw DataError.file("\(path) changed while it was read: write it again") }
+        return Manifest(name: name, pieceSize: pieceSize, fileHash: fileHash, content: content)
+    }
+
+    /// Writes an inline file's bytes into `folder`, after checking them against the file hash.
+    private func write(
+        _ content: [UInt8], of manifest: Manifest, into folder: String, started: ContinuousClock.Instant
+    ) throws -> ReadSummary {
+        let found = content.withUnsafeBytes { suite.digest128($0) }
+        guard found == manifest.fileHash else { throw DataError.fileDamaged(expected: manifest.fileHash, found: found) }
+        var assembler = try assemble(folder: folder, name: manifest.name)
+        do {
+            try assembler.write(content, at: 0)
+        } catch {
+            assembler.abandon()
+            throw DataError.file(error.description)
+        }
+        return try commit(assembler, of: manifest, started: started, repaired: 0)
+    }
+
     /// Puts the assembled file in place and sums the read up.
     private func commit(
         _ assembler: consuming FileAssembler, of manifest: Manifest, started: ContinuousClock.Instant, repaired: Int
@@ -334,7 +387,7 @@ public struct DataClient: Sendable {
         let destination = assembler.destination
         do { try assembler.commit() } catch { throw DataError.file(error.description) }
         return ReadSummary(
-            path: destination, bytes: manifest.fileSize, pieces: manifest.pieces.count, seconds: seconds(since: started),
+            path: destination, bytes: manifest.fileSize, pieces: manifest.pieceTotal, seconds: seconds(since: started),
             repaired: repaired)
     }
 
