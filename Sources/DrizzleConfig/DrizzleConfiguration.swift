@@ -93,6 +93,15 @@ public struct DrizzleConfiguration: Sendable, Equatable {
 
     /// `data.*`: stored pieces and the original's defaults for the data commands.
     public struct Data: Sendable, Equatable {
+        /// Where a node keeps the blobs it holds.
+        public enum Store: String, Sendable, CaseIterable {
+            /// One file per blob under `data.dir`, fsynced: survives a restart.
+            case disk
+            /// In memory: faster writes, but a node's blobs are gone when it stops; they live on
+            /// only while some of their r replicas run.
+            case memory
+        }
+
         /// `data.file`, the original's default file for `W[L|N]`. Not empty.
         public var file: String
         /// `data.piece_size`, the original's piece size in bytes. 1...16777216 (16 MiB).
@@ -103,14 +112,19 @@ public struct DrizzleConfiguration: Sendable, Equatable {
         public var replicas: Int
         /// `data.dir`: where a node stores its pieces. Not empty.
         public var directory: String
+        /// `data.store`: `disk` (the default) or `memory`.
+        public var store: Store
 
         /// Creates the `data` section.
-        public init(file: String, pieceSize: Int, testKey: String, replicas: Int, directory: String) {
+        public init(
+            file: String, pieceSize: Int, testKey: String, replicas: Int, directory: String, store: Store = .disk
+        ) {
             self.file = file
             self.pieceSize = pieceSize
             self.testKey = testKey
             self.replicas = replicas
             self.directory = directory
+            self.store = store
         }
     }
 

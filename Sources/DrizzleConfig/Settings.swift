@@ -77,6 +77,7 @@ extension DrizzleConfiguration {
         try visitor.visit("data.test_key", &data.testKey, .hexDigits(32))
         try visitor.visit("data.replicas", &data.replicas, in: atLeast(1))
         try visitor.visit("data.dir", &data.directory, .nonEmpty)
+        try visitor.visit("data.store", &data.store)
 
         try visitor.visit("keys.dir", &keys.directory, .nonEmpty)
         try visitor.visit("keys.replay_window", &keys.replayWindow, in: 1...1_048_576)

@@ -220,6 +220,11 @@ struct EnumeratedSettingTests {
         #expect(try DrizzleConfiguration.load(ConfigurationSource(filePath: path)).size.algorithm == value)
     }
 
+    @Test("every data.store value parses", arguments: DrizzleConfiguration.Data.Store.allCases)
+    func store(_ value: DrizzleConfiguration.Data.Store) throws {
+        #expect(try load(arguments: ["--data-store", value.rawValue]).data.store == value)
+    }
+
     @Test("every clock.sync value parses", arguments: DrizzleConfiguration.Clock.Sync.allCases)
     func sync(_ value: DrizzleConfiguration.Clock.Sync) throws {
         #expect(try load(environment: ["DRIZZLE_CLOCK_SYNC": value.rawValue]).clock.sync == value)

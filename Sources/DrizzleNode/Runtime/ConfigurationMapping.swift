@@ -65,6 +65,7 @@ extension NodeOptions {
             name: name, bindHost: bindHost, bindPort: bindPort,
             advertise: configuration.node.advertise.isEmpty ? nil : configuration.node.advertise, seeds: seeds,
             keysDirectory: configuration.keys.directory, dataDirectory: configuration.data.directory,
+            store: configuration.data.store,
             membership: configuration.membershipConfiguration, datagramLimit: configuration.gossip.maxDatagramBytes,
             replayWindow: configuration.keys.replayWindow, size: configuration.sizeSettings,
             pushSum: configuration.usesPushSum,

@@ -1,3 +1,4 @@
+public import DrizzleConfig
 public import DrizzleCore
 public import DrizzleCrypto
 public import Logging
@@ -51,6 +52,8 @@ public struct NodeOptions: Sendable {
     public var sizeCycleMilliseconds: Int
     /// The node keeps its pieces under `<dataDirectory>/<name>/`.
     public var dataDirectory: String
+    /// On disk (under `storeDirectory`, durable) or in memory.
+    public var store: StoreKind
     /// The ring: successor-list length = replication factor r, and its timers.
     public var ring: RingConfiguration
     /// The node's clock: an artificial offset and drift on top of the wall clock (experiments).
@@ -60,7 +63,7 @@ public struct NodeOptions: Sendable {
 
     public init(
         name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
-        keysDirectory: String = "keys", dataDirectory: String = "data",
+        keysDirectory: String = "keys", dataDirectory: String = "data", store: StoreKind = .disk,
         membership: MembershipConfiguration = MembershipConfiguration(),
         datagramLimit: Int = 1200, replayWindow: Int = 1024, tickMilliseconds: Int = 50,
         impairment: Impairment = Impairment(), size: SizeSettings = SizeSettings(), pushSum: Bool = false,
@@ -82,6 +85,7 @@ public struct NodeOptions: Sendable {
         self.pushSum = pushSum
         self.sizeCycleMilliseconds = sizeCycleMilliseconds
         self.dataDirectory = dataDirectory
+        self.store = store
         self.ring = ring
         self.clock = clock
         self.clockSync = clockSync
@@ -133,7 +137,7 @@ public actor NodeHost {
     public nonisolated let address: String
     public nonisolated let name: String
     private var core: NodeCore<SigningKey, SodiumSuite>
-    private var store: DiskPieceStore
+    private var store: NodeStore
     private var lookupsWaiting: [UInt64: CheckedContinuation<LookupResult, any Error>] = [:]
     private var requestsWaiting: [UInt64: (address: String, continuation: CheckedContinuation<DataMessage, any Error>)] = [:]
     private var nextToken: UInt64 = 1
@@ -199,9 +203,9 @@ public actor NodeHost {
         } catch {
             throw NodeStartError.keys(error)
         }
-        let pieces: DiskPieceStore
+        let pieces: NodeStore
         do throws(DiskPieceStore.Failure) {
-            pieces = try DiskPieceStore(directory: options.storeDirectory)
+            pieces = try NodeStore(kind: options.store, directory: options.storeDirectory)
         } catch {
             throw NodeStartError.store(error)
         }
@@ -330,7 +334,7 @@ public actor NodeHost {
     }
 
     private init(
-        core: NodeCore<SigningKey, SodiumSuite>, store: DiskPieceStore, name: String, address: String, group: any EventLoopGroup,
+        core: NodeCore<SigningKey, SodiumSuite>, store: NodeStore, name: String, address: String, group: any EventLoopGroup,
         udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, inboundDrops: InboundDrops,
         keysDirectory: String, logger: Logger,
         impairment: Impairment, clock: ClockModel

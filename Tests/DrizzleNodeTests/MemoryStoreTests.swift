@@ -1,0 +1,48 @@
+import DrizzleCore
+import DrizzleNode
+import Foundation
+import Logging
+import NIOPosix
+import Testing
+
+@Suite("Node runtime: data.store memory", .serialized)
+struct MemoryStoreTests {
+    let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
+
+    @Test("three nodes with memory stores: a one-piece file and a 25-piece file go to 3 replicas, read back whole, and no file is written")
+    func memoryStore() async throws {
+        try await withCluster(["m0", "m1", "m2"]) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            var nodes: [NodeHost] = []
+            for name in ["m0", "m1", "m2"] {
+                nodes.append(
+                    try await NodeHost.start(
+                        NodeOptions(
+                            name: name, seeds: nodes.first.map { [$0.address] } ?? [], keysDirectory: keys,
+                            dataDirectory: keys + "/data", store: .memory, membership: fastMembership()),
+                        group: group, logger: logger))
+            }
+            let ring = nodes
+            #expect(await eventually(30) { await NodeHost.ringIsExact(ring) })
+            let (smallPath, small) = try randomFile(keys, bytes: 3000, name: "small.bin")
+            let (largePath, large) = try randomFile(keys, bytes: 100_000, name: "large.bin")
+            let writer = DataClient(node: nodes[0])
+            let one = try await writer.write(file: smallPath, pieceSize: 4096)
+            let many = try await writer.write(file: largePath, pieceSize: 4096)
+            #expect(one.replicas == 3 && one.pieces == 1)
+            #expect(many.replicas == 3 && many.pieces == 25)
+            // One blob for the small file (inline), 25 pieces and a manifest for the other, each on 3 nodes.
+            var held = 0
+            for node in nodes { held += await node.storedCount }
+            #expect(held == 3 * (1 + 25 + 1))
+            let reader = DataClient(node: nodes[2])
+            for (key, bytes) in [(one.manifestKey, small), (many.manifestKey, large)] {
+                let read = try await reader.read(key, into: keys + "/out")
+                #expect(try Data(contentsOf: URL(fileURLWithPath: read.path)) == Data(bytes))
+            }
+            for node in nodes { #expect(!FileManager.default.fileExists(atPath: node.storeDirectory)) }
+            for node in nodes { await node.shutdown(graceful: false) }
+            try await group.shutdownGracefully()
+        }
+    }
+}
