@@ -139,7 +139,9 @@ public actor NodeHost {
     private var core: NodeCore<SigningKey, SodiumSuite>
     private var store: NodeStore
     private var lookupsWaiting: [UInt64: CheckedContinuation<LookupResult, any Error>] = [:]
-    private var requestsWaiting: [UInt64: (address: String, continuation: CheckedContinuation<DataMessage, any Error>)] = [:]
+    /// Data requests awaiting their answer, each with the event-loop timer that fails it at its timeout.
+    private var requestsWaiting:
+        [UInt64: (address: String, continuation: CheckedContinuation<DataMessage, any Error>, timer: Scheduled<Void>)] = [:]
     private var nextToken: UInt64 = 1
     /// Bumped whenever membership changes: cached owners may be stale.
     public private(set) var ringEpoch = 0
@@ -605,7 +607,10 @@ public actor NodeHost {
         }
         for task in tasks { task.cancel() }
         for waiting in lookupsWaiting.values { waiting.resume(throwing: DataError.stopped) }
-        for waiting in requestsWaiting.values { waiting.continuation.resume(throwing: DataError.stopped) }
+        for waiting in requestsWaiting.values {
+            waiting.timer.cancel()
+            waiting.continuation.resume(throwing: DataError.stopped)
+        }
         subscribers.finish()
         arrivalSubscribers.finish()
         watchers.finish()
@@ -643,25 +648,29 @@ public actor NodeHost {
             guard let reply = core.serveLocally(message, store: &store) else { throw DataError.noAnswer(address) }
             return reply
         }
-        Task { [weak self] in
-            try? await Task.sleep(for: timeout)
-            await self?.expire(token, address: address)
-        }
+        // A timer on the event loop, cancelled by the answer: no task sleeps out the timeout of
+        // every request answered in a millisecond.
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         return try await withCheckedThrowingContinuation { continuation in
-            requestsWaiting[token] = (address, continuation)
+            let timer = loop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] () -> Void in
+                Task { await self?.answered(token)?.resume(throwing: DataError.noAnswer(address)) }
+            }
+            requestsWaiting[token] = (address, continuation, timer)
             perform(core.request(message, to: address, now: now()))
         }
     }
 
-    private func expire(_ token: UInt64, address: String) {
-        requestsWaiting.removeValue(forKey: token)?.continuation.resume(throwing: DataError.noAnswer(address))
+    /// Takes the request `token` off the waiting list, its timer cancelled; nil when it is not waiting.
+    private func answered(_ token: UInt64) -> CheckedContinuation<DataMessage, any Error>? {
+        guard let waiting = requestsWaiting.removeValue(forKey: token) else { return nil }
+        waiting.timer.cancel()
+        return waiting.continuation
     }
 
     /// The connection to `address` failed: requests waiting on it fail now rather than at their timeout.
     private func failRequests(to address: String) {
         for (token, waiting) in requestsWaiting where waiting.address == address {
-            requestsWaiting[token] = nil
-            waiting.continuation.resume(throwing: DataError.noAnswer(address))
+            answered(token)?.resume(throwing: DataError.noAnswer(address))
         }
     }
 
@@ -753,7 +762,7 @@ public actor NodeHost {
                     waiting.resume(throwing: failure)
                 }
             case .dataReply(let message, _):
-                requestsWaiting.removeValue(forKey: message.request)?.continuation.resume(returning: message)
+                answered(message.request)?.resume(returning: message)
             case .memberChanged(let member, let previous):
                 ringEpoch += 1
                 recentChanges.append((now(), member, previous))
