@@ -59,8 +59,7 @@ public struct DataClient: Sendable {
             let manifest = try inlineManifest(reader, path: path)
             let encoded = manifest.encoded
             let key = encoded.withUnsafeBytes { suite.digest128($0) }
-            var owners = OwnerCache()
-            let replicas = try await store([Blob(key: key, bytes: encoded)], on: try await owners.replicas(of: key, node: node))
+            let replicas = try await store([Blob(key: key, bytes: encoded)], on: try await holders(of: key))
             progress?(manifest.fileSize, manifest.fileSize)
             return WriteSummary(
                 manifestKey: key, bytes: manifest.fileSize, pieces: manifest.pieceTotal, seconds: seconds(since: started),
@@ -68,7 +67,6 @@ public struct DataClient: Sendable {
         }
         let total = reader.fileSize
         let name = reader.name
-        var owners = OwnerCache()
         var pieces: [Manifest.Piece] = []
         pieces.reserveCapacity(Int(min(reader.pieceCount, 1 << 24)))
         var pending: [NodeID: (replicas: [RingPeer], blobs: [Blob], bytes: Int)] = [:]
@@ -87,7 +85,7 @@ public struct DataClient: Sendable {
             while let bytes = try reader.next() {
                 let key = bytes.withUnsafeBytes { suite.digest128($0) }
                 pieces.append(Manifest.Piece(key: key, size: UInt32(bytes.count)))
-                let replicas = try await owners.replicas(of: key, node: node)
+                let replicas = try await holders(of: key)
                 let owner = replicas[0].id
                 pending[owner, default: (replicas, [], 0)].blobs.append(Blob(key: key, bytes: bytes))
                 pending[owner, default: (replicas, [], 0)].bytes += bytes.count + 20
@@ -105,7 +103,7 @@ public struct DataClient: Sendable {
         let manifest = Manifest(name: name, fileSize: total, pieceSize: UInt32(pieceSize), fileHash: fileHash, pieces: pieces)
         let encoded = manifest.encoded
         let manifestKey = encoded.withUnsafeBytes { suite.digest128($0) }
-        let replicas = try await owners.replicas(of: manifestKey, node: node)
+        let replicas = try await holders(of: manifestKey)
         fewest = min(fewest, try await store([Blob(key: manifestKey, bytes: encoded)], on: replicas))
         return WriteSummary(
             manifestKey: manifestKey, bytes: total, pieces: pieces.count, seconds: seconds(since: started),
@@ -116,8 +114,7 @@ public struct DataClient: Sendable {
     /// into `folder` under the name it was written with.
     public func read(_ key: NodeID, into folder: String, progress: DataProgress? = nil) async throws -> ReadSummary {
         let started = ContinuousClock.now
-        var owners = OwnerCache()
-        let manifest = try await fetchManifest(key, owners: &owners)
+        let manifest = try await fetchManifest(key)
         if let content = manifest.content {
             return try write(content, of: manifest, into: folder, started: started)
         }
@@ -129,7 +126,7 @@ public struct DataClient: Sendable {
         var seen: Set<NodeID> = []
         let perBatch = max(1, batchBytes / max(1, Int(manifest.pieceSize)))
         for piece in manifest.pieces where seen.insert(piece.key).inserted {
-            let replicas = try await owners.replicas(of: piece.key, node: node)
+            let replicas = try await holders(of: piece.key)
             let owner = replicas[0].id
             if let slot = openBatch[owner], batches[slot].keys.count < perBatch {
                 batches[slot].keys.append(piece.key)
@@ -187,11 +184,10 @@ public struct DataClient: Sendable {
     /// Deletes the manifest and every piece on all their replicas (tombstones keep stale
     /// replicas from spreading them again).
     public func delete(_ key: NodeID) async throws -> DeleteSummary {
-        var owners = OwnerCache()
-        let manifest = try await fetchManifest(key, owners: &owners)
+        let manifest = try await fetchManifest(key)
         var byOwner: [NodeID: (replicas: [RingPeer], keys: [NodeID])] = [:]
         for piece in Set(manifest.pieces.map(\.key)) + [key] {
-            let replicas = try await owners.replicas(of: piece, node: node)
+            let replicas = try await holders(of: piece)
             byOwner[replicas[0].id, default: (replicas, [])].keys.append(piece)
         }
         // Every replica of every owner at once; each delete leaves a tombstone.
@@ -287,19 +283,12 @@ public struct DataClient: Sendable {
 
     /// Stores `blobs` on every replica; returns how many replicas accepted all of them.
     private func store(_ blobs: [Blob], on replicas: [RingPeer]) async throws -> Int {
-        let accepted = await withTaskGroup(of: Bool.self) { group in
-            for replica in replicas {
-                group.addTask {
-                    let answer = try? await node.request(to: replica.address, timeout: .seconds(30)) {
-                        .store(request: $0, blobs: blobs, replication: false)
-                    }
-                    guard case .stored(_, _, let refused) = answer else { return false }
-                    return refused.isEmpty
-                }
-            }
-            var count = 0
-            for await ok in group where ok { count += 1 }
-            return count
+        let answers = await node.requestEach(to: replicas.map(\.address), timeout: .seconds(30)) {
+            .store(request: $0, blobs: blobs, replication: false)
+        }
+        let accepted = answers.count { answer in
+            guard case .stored(_, _, let refused) = answer else { return false }
+            return refused.isEmpty
         }
         guard accepted > 0 else { throw DataError.pieceNotStored(blobs.first?.key ?? NodeID(high: 0, low: 0)) }
         return accepted
@@ -340,8 +329,8 @@ public struct DataClient: Sendable {
 
     /// Looks up the manifest under `key`, fetches it from its replicas (repairing those that lack
     /// it) and decodes it.
-    private func fetchManifest(_ key: NodeID, owners: inout OwnerCache) async throws -> Manifest {
-        let replicas = try await owners.replicas(of: key, node: node)
+    private func fetchManifest(_ key: NodeID) async throws -> Manifest {
+        let replicas = try await holders(of: key)
         let found: [Blob]
         do {
             (found, _) = try await fetchBatch([key], from: replicas)
@@ -353,6 +342,21 @@ public struct DataClient: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The r replicas of `key`, owner first: from the node's owner cache, else a lookup, tried
+    /// again a few times while the ring repairs.
+    private func holders(of key: NodeID) async throws -> [RingPeer] {
+        var attempt = 0
+        while true {
+            do {
+                return try await node.replicas(of: key)
+            } catch let failure as LookupFailure {
+                attempt += 1
+                if attempt >= 4 { throw DataError.lookup(failure) }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+        }
+    }
 
     /// The manifest holding the whole file, read to its end, for a file that is inline
     /// (`Manifest.isInline(fileSize:pieceSize:)`).
@@ -438,13 +442,17 @@ public struct DataClient: Sendable {
 }
 
 /// Which nodes hold which keys, learned from lookups: every key in `[low, owner]` (or in
-/// `(predecessor, owner]` when the answer named it) belongs to `owner`. Cleared when membership changes.
+/// `(predecessor, owner]` when the answer named it) belongs to `owner`. Each node keeps one
+/// (`NodeHost.replicas(of:)`), so a run of writes and reads looks each range up once; it is
+/// cleared whenever membership changes, since an owner may then have changed.
 struct OwnerCache {
     private var ranges: [(low: NodeID, inclusive: Bool, replicas: [RingPeer])] = []
     private var epoch = -1
+    /// The most ranges kept; the oldest go first.
+    static let limit = 4096
 
-    mutating func replicas(of key: NodeID, node: NodeHost) async throws -> [RingPeer] {
-        let current = await node.ringEpoch
+    /// The replicas of `key` if a range learned since membership last changed (`epoch`) covers it.
+    mutating func replicas(of key: NodeID, epoch current: Int) -> [RingPeer]? {
         if current != epoch {
             ranges = []
             epoch = current
@@ -455,25 +463,17 @@ struct OwnerCache {
                 return range.replicas
             }
         }
-        // A lookup that fails while the ring repairs is tried again a few times.
-        var attempt = 0
-        var found: LookupResult?
-        while found == nil {
-            do {
-                found = try await node.lookup(key)
-            } catch let failure as LookupFailure {
-                attempt += 1
-                if attempt >= 4 { throw DataError.lookup(failure) }
-                try await Task.sleep(for: .milliseconds(500))
-            }
-        }
-        guard let found else { throw DataError.stopped }
+        return nil
+    }
+
+    /// Remembers what a lookup of `key` found, learned at membership `epoch`.
+    mutating func remember(_ found: LookupResult, epoch current: Int) {
+        guard current == epoch else { return }
         if let predecessor = found.predecessor {
             ranges.append((predecessor.id, false, found.replicas))
         } else {
-            ranges.append((key, true, found.replicas))
+            ranges.append((found.key, true, found.replicas))
         }
-        if ranges.count > 4096 { ranges.removeFirst(ranges.count - 4096) }
-        return found.replicas
+        if ranges.count > Self.limit { ranges.removeFirst(ranges.count - Self.limit) }
     }
 }

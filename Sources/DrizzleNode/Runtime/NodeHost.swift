@@ -139,14 +139,17 @@ public actor NodeHost {
     private var core: NodeCore<SigningKey, SodiumSuite>
     private var store: NodeStore
     private var lookupsWaiting: [UInt64: CheckedContinuation<LookupResult, any Error>] = [:]
-    /// Data requests awaiting their answer, each with the event-loop timer that fails it at its timeout.
+    /// Data requests awaiting their answer: where each went, the event-loop timer that fails it at
+    /// its timeout, and what to do with the answer or the failure.
     private var requestsWaiting:
-        [UInt64: (address: String, continuation: CheckedContinuation<DataMessage, any Error>, timer: Scheduled<Void>)] = [:]
+        [UInt64: (address: String, timer: Scheduled<Void>, finish: (Result<DataMessage, any Error>) -> Void)] = [:]
     private var nextToken: UInt64 = 1
     /// Bumped whenever membership changes: cached owners may be stale.
     public private(set) var ringEpoch = 0
     /// Hops of the lookups this node started (the latest 1,000).
     public private(set) var recentHops: [Int] = []
+    /// Owner ranges learned by `replicas(of:)`, valid until membership changes.
+    private var owners = OwnerCache()
     private let group: any EventLoopGroup
     private var udp: any Channel
     private let tcp: any Channel
@@ -609,7 +612,7 @@ public actor NodeHost {
         for waiting in lookupsWaiting.values { waiting.resume(throwing: DataError.stopped) }
         for waiting in requestsWaiting.values {
             waiting.timer.cancel()
-            waiting.continuation.resume(throwing: DataError.stopped)
+            waiting.finish(.failure(DataError.stopped))
         }
         subscribers.finish()
         arrivalSubscribers.finish()
@@ -636,41 +639,99 @@ public actor NodeHost {
         }
     }
 
+    /// The r replicas of `key`, owner first, from the ranges earlier lookups learned while
+    /// membership has not changed since; else a lookup, whose answer is remembered.
+    public func replicas(of key: NodeID) async throws -> [RingPeer] {
+        if let known = owners.replicas(of: key, epoch: ringEpoch) { return known }
+        let epoch = ringEpoch
+        let found = try await lookup(key)
+        owners.remember(found, epoch: epoch)
+        return found.replicas
+    }
+
     /// Sends a data request to the node at `address` and waits for its answer (at most `timeout`).
     /// `make` builds the request around the id its answer will carry.
     public func request(
         to address: String, timeout: Duration = .seconds(10), _ make: (UInt64) -> DataMessage
     ) async throws -> DataMessage {
         guard !stopped else { throw DataError.stopped }
-        let token = takeToken()
-        let message = make(token)
+        let message = make(takeToken())
         if address == self.address {
             guard let reply = core.serveLocally(message, store: &store) else { throw DataError.noAnswer(address) }
             return reply
         }
-        // A timer on the event loop, cancelled by the answer: no task sleeps out the timeout of
-        // every request answered in a millisecond.
-        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         return try await withCheckedThrowingContinuation { continuation in
-            let timer = loop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] () -> Void in
-                Task { await self?.answered(token)?.resume(throwing: DataError.noAnswer(address)) }
-            }
-            requestsWaiting[token] = (address, continuation, timer)
-            perform(core.request(message, to: address, now: now()))
+            send(message, to: address, timeout: timeout) { continuation.resume(with: $0) }
         }
     }
 
-    /// Takes the request `token` off the waiting list, its timer cancelled; nil when it is not waiting.
-    private func answered(_ token: UInt64) -> CheckedContinuation<DataMessage, any Error>? {
-        guard let waiting = requestsWaiting.removeValue(forKey: token) else { return nil }
+    /// Sends a data request to each of `addresses` at once (a write to every replica) and waits for
+    /// all of them: each answer in the order of `addresses`, nil where none came within `timeout`.
+    /// One wait for the lot, on the node's own event loop.
+    public func requestEach(
+        to addresses: [String], timeout: Duration = .seconds(10), _ make: (UInt64) -> DataMessage
+    ) async -> [DataMessage?] {
+        guard !stopped else { return addresses.map { _ in nil } }
+        let gathered = Gathered(count: addresses.count)
+        for (index, address) in addresses.enumerated() where address == self.address {
+            gathered.answers[index] = core.serveLocally(make(takeToken()), store: &store)
+            gathered.waiting -= 1
+        }
+        guard gathered.waiting > 0 else { return gathered.answers }
+        return await withCheckedContinuation { continuation in
+            gathered.continuation = continuation
+            for (index, address) in addresses.enumerated() where address != self.address {
+                send(make(takeToken()), to: address, timeout: timeout) { gathered.finish(index, try? $0.get()) }
+            }
+        }
+    }
+
+    /// Answers collected for `requestEach`, handed over when the last one is in.
+    private final class Gathered {
+        var answers: [DataMessage?]
+        var waiting: Int
+        var continuation: CheckedContinuation<[DataMessage?], Never>?
+
+        init(count: Int) {
+            answers = Array(repeating: nil, count: count)
+            waiting = count
+        }
+
+        func finish(_ index: Int, _ answer: DataMessage?) {
+            answers[index] = answer
+            waiting -= 1
+            if waiting == 0 { continuation?.resume(returning: answers) }
+        }
+    }
+
+    /// Sends `message` and calls `finish` with its answer, or with a failure at `timeout`. The
+    /// timeout is a timer on the event loop, cancelled by the answer: no task sleeps out the
+    /// timeout of every request answered in a millisecond.
+    private func send(
+        _ message: DataMessage, to address: String, timeout: Duration,
+        finish: @escaping (Result<DataMessage, any Error>) -> Void
+    ) {
+        let token = message.request
+        let nanoseconds = timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let timer = loop.scheduleTask(in: .nanoseconds(nanoseconds)) { [weak self] () -> Void in
+            Task { await self?.answered(token, .failure(DataError.noAnswer(address))) }
+        }
+        requestsWaiting[token] = (address, timer, finish)
+        perform(core.request(message, to: address, now: now()))
+    }
+
+    /// Takes the request `token` off the waiting list, cancels its timer and hands it `result`;
+    /// nothing when it is no longer waiting.
+    private func answered(_ token: UInt64, _ result: Result<DataMessage, any Error>) {
+        guard let waiting = requestsWaiting.removeValue(forKey: token) else { return }
         waiting.timer.cancel()
-        return waiting.continuation
+        waiting.finish(result)
     }
 
     /// The connection to `address` failed: requests waiting on it fail now rather than at their timeout.
     private func failRequests(to address: String) {
         for (token, waiting) in requestsWaiting where waiting.address == address {
-            answered(token)?.resume(throwing: DataError.noAnswer(address))
+            answered(token, .failure(DataError.noAnswer(address)))
         }
     }
 
@@ -762,7 +823,7 @@ public actor NodeHost {
                     waiting.resume(throwing: failure)
                 }
             case .dataReply(let message, _):
-                answered(message.request)?.resume(returning: message)
+                answered(message.request, .success(message))
             case .memberChanged(let member, let previous):
                 ringEpoch += 1
                 recentChanges.append((now(), member, previous))
