@@ -9,7 +9,7 @@ import Testing
 struct MemoryStoreTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
-    @Test("three nodes with memory stores: a one-piece file and a 25-piece file go to 3 replicas, read back whole, and no file is written")
+    @Test("three nodes with memory stores: a one-piece file and a 25-piece file go to 3 replicas, read back whole, no file is written; owners are looked up once")
     func memoryStore() async throws {
         try await withCluster(["m0", "m1", "m2"]) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -41,6 +41,15 @@ struct MemoryStoreTests {
                 #expect(try Data(contentsOf: URL(fileURLWithPath: read.path)) == Data(bytes))
             }
             for node in nodes { #expect(!FileManager.default.fileExists(atPath: node.storeDirectory)) }
+            // The writer remembers which node owns which range of keys: 30 more writes need far
+            // fewer than 30 lookups while membership stays as it is.
+            let lookupsBefore = await nodes[0].recentHops.count
+            for index in 0..<30 {
+                let (path, _) = try randomFile(keys, bytes: 500, name: "value-\(index).bin")
+                #expect(try await writer.write(file: path, pieceSize: 1024).replicas == 3)
+            }
+            let lookups = await nodes[0].recentHops.count - lookupsBefore
+            #expect(lookups < 20, "\(lookups) lookups for 30 writes to a 3-node ring")
             for node in nodes { await node.shutdown(graceful: false) }
             try await group.shutdownGracefully()
         }
