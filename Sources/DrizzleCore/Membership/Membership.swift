@@ -91,6 +91,10 @@ public struct Membership: Sendable {
     private var nextGossipAt: Instant
     /// Seeds to ask again until one answers the join with the full state.
     private var pendingSeeds: [String] = []
+    /// How long until the join is asked again while no member is known: a fifth of the probe
+    /// interval at first, doubling up to the interval. Nodes started together then find a seed
+    /// that was not listening yet within a fifth of a second, not a whole probe interval.
+    private var joinRetryNanoseconds: Int64 = 0
     /// Strangers (authenticated senders missing from the view) asked for a sync, and when.
     private var strangersAsked: [NodeID: Instant] = [:]
 
@@ -146,10 +150,15 @@ public struct Membership: Sendable {
 
     // MARK: Commands
 
-    /// Asks each seed address to let this node in.
-    public mutating func join(seeds: [String]) -> [Output] {
+    /// Asks each seed address to let this node in; asks again from `now` on until one answers.
+    public mutating func join(seeds: [String], now: Instant) -> [Output] {
         leaving = false
         pendingSeeds = seeds.filter { $0 != address }
+        joinRetryNanoseconds = max(1, configuration.probeIntervalNanoseconds / 5)
+        if activeMembers.isEmpty, probe == nil {
+            nextProbeAt = min(nextProbeAt, now.advanced(byNanoseconds: joinRetryNanoseconds))
+            joinRetryNanoseconds *= 2
+        }
         let hello = MemberUpdate(selfMember, reporter: me)
         return pendingSeeds.map { .send(to: $0, message: .join(updates: [hello])) }
     }
@@ -232,9 +241,14 @@ public struct Membership: Sendable {
         if probe == nil, nextProbeAt <= now, !leaving {
             if !pendingSeeds.isEmpty {
                 // No seed has answered the join with the full state yet: ask again, once per probe
-                // interval (probing what we know goes on meanwhile).
+                // interval (probing what we know goes on meanwhile), sooner while no one is known.
                 if !activeMembers.isEmpty { outputs += startProbe(now: now, using: &generator) }
-                nextProbeAt = now.advanced(byNanoseconds: configuration.probeIntervalNanoseconds)
+                var wait = configuration.probeIntervalNanoseconds
+                if activeMembers.isEmpty, joinRetryNanoseconds < wait {
+                    wait = joinRetryNanoseconds
+                    joinRetryNanoseconds *= 2
+                }
+                nextProbeAt = now.advanced(byNanoseconds: wait)
                 let hello = MemberUpdate(selfMember, reporter: me)
                 outputs += pendingSeeds.map { .send(to: $0, message: .join(updates: [hello])) }
             } else {

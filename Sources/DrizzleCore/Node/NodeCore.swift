@@ -127,7 +127,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     // MARK: Commands
 
     public mutating func join(seeds: [String], now: Instant) -> [Effect] {
-        var sends = membership.join(seeds: seeds).map(Self.membershipSend)
+        var sends = membership.join(seeds: seeds, now: now).map(Self.membershipSend)
         var effects: [Effect] = []
         if let seed = seeds.first(where: { $0 != membership.selfMember.address }) {
             handle(ring.join(via: seed, now: now), sends: &sends, effects: &effects, now: now)
