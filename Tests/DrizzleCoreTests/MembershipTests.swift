@@ -32,6 +32,23 @@ struct MembershipTests {
         _ = membership.receive(.sync(members: updates, isReply: true), from: third, address: "c:1", now: start, using: &generator)
     }
 
+    @Test("a join no seed answers is asked again after 200 ms, 400 ms, 800 ms, then every probe interval (1 s)")
+    func joinRetries() {
+        var membership = Membership(me: me, address: "a:1", serial: 1, now: start)
+        var generator = SplitMix(seed: 1)
+        func joins(_ outputs: [Membership.Output]) -> Int {
+            outputs.count { if case .send("seed:1", .join) = $0 { true } else { false } }
+        }
+        #expect(joins(membership.join(seeds: ["seed:1"], now: start)) == 1)
+        var asked: [Int64] = []
+        for millisecond in stride(from: Int64(10), through: 4000, by: 10) {
+            let now = start.advanced(byNanoseconds: millisecond * 1_000_000)
+            if joins(membership.tick(now: now, using: &generator)) > 0 { asked.append(millisecond) }
+        }
+        #expect(asked == [200, 600, 1400, 2400, 3400])
+        #expect(membership.isJoining)
+    }
+
     @Test("suspicion at the same incarnation beats alive; a higher incarnation's alive clears it")
     func precedence() {
         var membership = node()
