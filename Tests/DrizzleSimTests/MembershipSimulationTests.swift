@@ -122,8 +122,8 @@ struct MembershipSimulationTests {
             version: 2, issuedAt: 1_767_225_600, issuer: directory.authority.issuer,
             serials: [directory.certificates[6].serial])
         list.signature = Array(repeating: 0, count: 64)
-        simulator.act(on: 0) { node, now, _, effects in
-            node.perform(node.core.publish(list, now: now), at: now, into: &effects)
+        simulator.act(on: 0) { node, now, random, effects in
+            node.perform(node.core.publish(list, now: now, using: &random), at: now, into: &effects)
         }
         simulator.run(rounds: simulator.rounds + 100)
         // Node 6 keeps running and even tries to join again.

@@ -218,13 +218,18 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         }
     }
 
-    /// Spreads a revocation list (from `drizzle-keys revoke`) and enforces it here at once.
-    public mutating func publish(_ list: RevocationList, now: Instant) -> [Effect] {
+    /// Spreads a revocation list (from `drizzle-keys revoke`) and enforces it here at once. Like an
+    /// event, it is pushed at once to `fanout` members, and each pushes it on when first heard.
+    public mutating func publish(
+        _ list: RevocationList, now: Instant, using generator: inout some RandomNumberGenerator
+    ) -> [Effect] {
         var effects = enforce(list, now: now)
         guard case .revocationsUpdated = effects.last else { return effects }
         let (rumor, _) = gossip.publish(kind: RumorKind.revocationList, payload: list.encoded)
         effects.append(.learned(rumor))
-        return effects
+        var sends: [(String, Frame, Bool)] = []
+        eagerPush(rumor, except: nil, sends: &sends, using: &generator)
+        return effects + pack(sends, now: now)
     }
 
     /// This node's certificate, trusted CAs and revocation-list version.
@@ -290,14 +295,16 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Takes a new trust bundle and revocation list (reloaded from the key folder): trusts every
     /// authority in `authorities` and only those, and applies and spreads `revocations` when it is
     /// newer than the one held.
-    public mutating func updateTrust(authorities: [Certificate], revocations: RevocationList?, now: Instant) -> [Effect] {
+    public mutating func updateTrust(
+        authorities: [Certificate], revocations: RevocationList?, now: Instant, using generator: inout some RandomNumberGenerator
+    ) -> [Effect] {
         var trust = link.opener.trust
         for authority in authorities { try? trust.trust(authority, suite: suite) }
         let kept = Set(authorities.map(\.issuer))
         for id in trust.authorities.keys where !kept.contains(id) { trust.distrust(id) }
         link.opener.trust = trust
         guard let revocations, revocations.version > (trust.revocations?.version ?? 0) else { return [] }
-        return publish(revocations, now: now)
+        return publish(revocations, now: now, using: &generator)
     }
 
     // MARK: Inputs
@@ -406,7 +413,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 let outputs = gossip.receive(message, from: sender, using: &generator)
                 effects += handle(outputs, sends: &sends, now: now)
                 if message.isPush {
-                    for case .learned(let rumor, _) in outputs where rumor.kind == RumorKind.event {
+                    for case .learned(let rumor, _) in outputs
+                    where rumor.kind == RumorKind.event || rumor.kind == RumorKind.revocationList {
                         eagerPush(rumor, except: sender, sends: &sends, using: &generator)
                     }
                 }

@@ -423,7 +423,7 @@ public actor NodeHost {
         }
         let trustedBefore = Set(core.link.opener.trust.authorities.keys)
         let versionBefore = core.link.opener.trust.revocations?.version
-        perform(core.updateTrust(authorities: authorities, revocations: revocations, now: now()))
+        perform(core.updateTrust(authorities: authorities, revocations: revocations, now: now(), using: &generator))
         let trustedAfter = Set(core.link.opener.trust.authorities.keys)
         if trustedAfter != trustedBefore {
             changes.append("trusted CAs: \(trustedAfter.map(\.description).sorted().joined(separator: ", "))")
@@ -597,7 +597,7 @@ public actor NodeHost {
 
     /// Spreads a revocation list and enforces it here.
     public func publish(_ list: RevocationList) {
-        perform(core.publish(list, now: now()))
+        perform(core.publish(list, now: now(), using: &generator))
     }
 
     /// Leaves gracefully, gives the announcement a moment to go out, then closes every socket.
