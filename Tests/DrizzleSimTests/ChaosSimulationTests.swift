@@ -56,9 +56,13 @@ struct ChaosSimulationTests {
         // Without loss the membership agrees from the moment the chaos ends and stays so.
         let calm = try #require(rows[0].reconverged, "every node lists all 12 alive after the chaos")
         #expect(calm < 5)
+        // Without loss nobody is declared dead after the chaos. At 20 % loss a probe with three
+        // helpers fails about 7 % of the time, so now and then a suspicion outlives its timeout
+        // somewhere: over seeds 1-14, 0 false deaths in 9-10 runs and 1-2 in the others
+        // (docs/experiments.md, Chaos). This run (seed 1) must stay within that.
+        #expect(rows[0].falseDeaths == 0)
+        #expect(rows[1].falseDeaths <= 2)
         for row in rows {
-            // At 20% loss a probe fails now and then (suspicions come and go) but nobody dies.
-            #expect(row.falseDeaths == 0, "loss \(row.loss)")
             #expect(row.pairs == 17 * 16 / 2)
             #expect(row.disagreeingPairs == 0, "loss \(row.loss)")
             #expect(row.published > 700)
