@@ -512,8 +512,10 @@ public actor PromptSession {
             let summary = try await local.delete(key: text, scope: scope == .network ? .network : .local)
             return [
                 scope == .network
-                    ? "deleted \(summary.keys == 1 ? "1 key (a manifest holding its file)" : "\(summary.keys) keys (manifest and pieces)"): "
-                        + "\(summary.removed) copies removed from their replicas"
+                    ? "deleted "
+                        + (summary.keys == 1
+                            ? "1 key (a manifest holding its file)" : "\(summary.keys) keys (manifest and pieces)")
+                        + ": \(summary.removed) copies removed from their replicas"
                     : "deleted \(summary.removed) of \(summary.keys) keys from \(local.name)'s store (replicas elsewhere keep theirs)"
             ]
         } catch {

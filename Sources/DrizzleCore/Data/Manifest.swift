@@ -111,8 +111,8 @@ public struct Manifest: Hashable, Sendable {
     /// The bytes of the manifest, as stored and as hashed for its key.
     public var encoded: [UInt8] {
         let nameBytes = Array(name.utf8)
-        var writer = ByteWriter(
-            capacity: Manifest.encodedSize(pieceCount: pieces.count, nameBytes: nameBytes.count) + (content?.count ?? 0))
+        let listed = Manifest.encodedSize(pieceCount: pieces.count, nameBytes: nameBytes.count)
+        var writer = ByteWriter(capacity: listed + (content?.count ?? 0))
         writer.write(bytes: Manifest.magic)
         writer.write(content == nil ? Manifest.version : Manifest.inlineVersion)
         writer.write(fileSize)
@@ -140,7 +140,9 @@ public struct Manifest: Hashable, Sendable {
         guard let magic = reader.readBytes(Manifest.magic.count) else { throw .truncated }
         guard magic == Manifest.magic else { throw .badMagic }
         guard let version = reader.readUInt8() else { throw .truncated }
-        guard version == Manifest.version || version == Manifest.inlineVersion else { throw .unsupportedVersion(version) }
+        guard version == Manifest.version || version == Manifest.inlineVersion else {
+            throw .unsupportedVersion(version)
+        }
         guard bytes.count <= Manifest.maximumEncodedBytes else { throw .tooLarge(bytes.count) }
         guard let fileSize = reader.readUInt64(), let pieceSize = reader.readUInt32(),
             let hashHigh = reader.readUInt64(), let hashLow = reader.readUInt64(),
@@ -150,7 +152,8 @@ public struct Manifest: Hashable, Sendable {
         guard Manifest.isValidName(name) else { throw .badName }
         let fileHash = NodeID(high: hashHigh, low: hashLow)
         if version == Manifest.inlineVersion {
-            guard let content = reader.readBytes(reader.remaining), UInt64(content.count) == fileSize, pieceSize > 0, Manifest.isInline(fileSize: fileSize, pieceSize: pieceSize)
+            guard let content = reader.readBytes(reader.remaining), UInt64(content.count) == fileSize, pieceSize > 0,
+                Manifest.isInline(fileSize: fileSize, pieceSize: pieceSize)
             else { throw .inconsistentSizes }
             self.init(name: name, pieceSize: pieceSize, fileHash: fileHash, content: content)
             return

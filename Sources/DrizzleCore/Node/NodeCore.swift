@@ -296,7 +296,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// authority in `authorities` and only those, and applies and spreads `revocations` when it is
     /// newer than the one held.
     public mutating func updateTrust(
-        authorities: [Certificate], revocations: RevocationList?, now: Instant, using generator: inout some RandomNumberGenerator
+        authorities: [Certificate], revocations: RevocationList?, now: Instant,
+        using generator: inout some RandomNumberGenerator
     ) -> [Effect] {
         var trust = link.opener.trust
         for authority in authorities { try? trust.trust(authority, suite: suite) }

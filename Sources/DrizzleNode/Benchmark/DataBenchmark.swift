@@ -264,7 +264,9 @@ public struct DataBenchmark: Sendable {
             } catch {
                 throw Failure("deleting at \(label): \(error)")
             }
-            let blobs = Manifest.isInline(fileSize: written.bytes, pieceSize: UInt32(clamping: pieceSize)) ? 1 : written.pieces + 1
+            // A file of one piece is one blob (inside its manifest); else its pieces and manifest.
+            let inline = Manifest.isInline(fileSize: written.bytes, pieceSize: UInt32(clamping: pieceSize))
+            let blobs = inline ? 1 : written.pieces + 1
             try await Self.waitUntilEmpty(nodes, keys: blobs, progress: progress)
             deleteSeconds = Self.seconds(since: deleteStarted)
         }

@@ -56,14 +56,12 @@ public struct DataClient: Sendable {
         let started = ContinuousClock.now
         var reader = try openPieces(path, pieceSize: pieceSize)
         if Manifest.isInline(fileSize: reader.fileSize, pieceSize: reader.pieceSize) {
-            let manifest = try inlineManifest(reader, path: path)
-            let encoded = manifest.encoded
-            let key = encoded.withUnsafeBytes { suite.digest128($0) }
-            let replicas = try await store([Blob(key: key, bytes: encoded)], on: try await holders(of: key))
+            let (blob, manifest) = try inlineBlob(reader, path: path)
+            let replicas = try await store([blob], on: try await holders(of: blob.key))
             progress?(manifest.fileSize, manifest.fileSize)
             return WriteSummary(
-                manifestKey: key, bytes: manifest.fileSize, pieces: manifest.pieceTotal, seconds: seconds(since: started),
-                replicas: replicas)
+                manifestKey: blob.key, bytes: manifest.fileSize, pieces: manifest.pieceTotal,
+                seconds: seconds(since: started), replicas: replicas)
         }
         let total = reader.fileSize
         let name = reader.name
@@ -221,13 +219,11 @@ public struct DataClient: Sendable {
         let started = ContinuousClock.now
         var reader = try openPieces(path, pieceSize: pieceSize)
         if Manifest.isInline(fileSize: reader.fileSize, pieceSize: reader.pieceSize) {
-            let manifest = try inlineManifest(reader, path: path)
-            let encoded = manifest.encoded
-            let key = encoded.withUnsafeBytes { suite.digest128($0) }
-            guard await node.storeLocally(Blob(key: key, bytes: encoded)) else { throw DataError.pieceNotStored(key) }
+            let (blob, manifest) = try inlineBlob(reader, path: path)
+            guard await node.storeLocally(blob) else { throw DataError.pieceNotStored(blob.key) }
             return WriteSummary(
-                manifestKey: key, bytes: manifest.fileSize, pieces: manifest.pieceTotal, seconds: seconds(since: started),
-                replicas: 1)
+                manifestKey: blob.key, bytes: manifest.fileSize, pieces: manifest.pieceTotal,
+                seconds: seconds(since: started), replicas: 1)
         }
         var pieces: [Manifest.Piece] = []
         var done: UInt64 = 0
@@ -358,14 +354,18 @@ public struct DataClient: Sendable {
         }
     }
 
-    /// The manifest holding the whole file, read to its end, for a file that is inline
-    /// (`Manifest.isInline(fileSize:pieceSize:)`).
-    private func inlineManifest(_ reader: consuming FilePieceReader, path: String) throws -> Manifest {
+    /// The manifest holding the whole file, read to its end, and the blob it is stored as (under
+    /// BLAKE2b-128 of its encoding), for a file that is inline (`Manifest.isInline(fileSize:pieceSize:)`).
+    private func inlineBlob(_ reader: consuming FilePieceReader, path: String) throws -> (Blob, Manifest) {
         let content: [UInt8]
         do { content = try reader.next() ?? [] } catch { throw DataError.file(error.description) }
         let (name, pieceSize) = (reader.name, reader.pieceSize)
-        guard let fileHash = reader.finish() else { throw DataError.file("\(path) changed while it was read: write it again") }
-        return Manifest(name: name, pieceSize: pieceSize, fileHash: fileHash, content: content)
+        guard let fileHash = reader.finish() else {
+            throw DataError.file("\(path) changed while it was read: write it again")
+        }
+        let manifest = Manifest(name: name, pieceSize: pieceSize, fileHash: fileHash, content: content)
+        let encoded = manifest.encoded
+        return (Blob(key: encoded.withUnsafeBytes { suite.digest128($0) }, bytes: encoded), manifest)
     }
 
     /// Writes an inline file's bytes into `folder`, after checking them against the file hash.

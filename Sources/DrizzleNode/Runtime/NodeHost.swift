@@ -339,7 +339,8 @@ public actor NodeHost {
     }
 
     private init(
-        core: NodeCore<SigningKey, SodiumSuite>, store: NodeStore, name: String, address: String, group: any EventLoopGroup,
+        core: NodeCore<SigningKey, SodiumSuite>, store: NodeStore, name: String, address: String,
+        group: any EventLoopGroup,
         udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, inboundDrops: InboundDrops,
         keysDirectory: String, logger: Logger,
         impairment: Impairment, clock: ClockModel
@@ -674,8 +675,7 @@ public actor NodeHost {
         guard !stopped else { return addresses.map { _ in nil } }
         let gathered = Gathered(count: addresses.count)
         for (index, address) in addresses.enumerated() where address == self.address {
-            gathered.answers[index] = core.serveLocally(make(takeToken()), store: &store)
-            gathered.waiting -= 1
+            gathered.finish(index, core.serveLocally(make(takeToken()), store: &store))
         }
         guard gathered.waiting > 0 else { return gathered.answers }
         return await withCheckedContinuation { continuation in
@@ -686,7 +686,8 @@ public actor NodeHost {
         }
     }
 
-    /// Answers collected for `requestEach`, handed over when the last one is in.
+    /// Answers collected for `requestEach`, handed over when the last one is in (to the
+    /// continuation, once it is set; before that `requestEach` reads `answers` itself).
     private final class Gathered {
         var answers: [DataMessage?]
         var waiting: Int
