@@ -172,7 +172,7 @@ public actor BitDrizzleNode: Service {
     }
 
     /// This node's certificate, CAs and revocation list, and how many live members hold each CA and
-    /// each revocation-list version (from the status every node announces every 30 s and on change).
+    /// each revocation-list version (from the status every node announces on start, on change and every 5 minutes).
     public func keyStatus() async throws(BitDrizzleError) -> KeyStatus {
         let host = try running()
         let report = await host.trustReport

@@ -343,10 +343,10 @@ extension DrizzleConfiguration {
             maxDatagramBytes: 1200,
             variant: .feedbackCounter,
             k: 3,
-            mode: .pushPull,
+            mode: .push,
             transmitLimit: .memberlist,
             retransmitMultiplier: 4,
-            antiEntropyIntervalMilliseconds: 10000
+            antiEntropyIntervalMilliseconds: 30000
         ),
         membership: Membership(
             probeIntervalMilliseconds: 1000,

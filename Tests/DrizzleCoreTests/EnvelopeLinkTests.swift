@@ -45,4 +45,80 @@ struct EnvelopeLinkTests {
         let later = try #require(sealedLater)
         #expect(bob.receive(later, from: "alice", at: Fixture.instant).envelope?.frames == [Frame(type: 0x77, body: [2])])
     }
+
+    func attached(_ sealed: [UInt8]?) throws -> Bool {
+        try #require(sealed)[3] & EnvelopeHeader.certificateAttached != 0
+    }
+
+    @Test("stream envelopes carry the certificate on the first copies, then once per refresh period")
+    func streamRefresh() throws {
+        var alice = link(fixture.node("alice", serial: 1))
+        let start = Fixture.instant
+        var attachedNow: [Bool] = []
+        for _ in 0..<5 {
+            let sealed = alice.seal([], to: "bob", reliable: true, at: start)
+            attachedNow.append(try attached(sealed))
+        }
+        #expect(attachedNow == [true, true, true, false, false])
+        let justBefore = start.advanced(byNanoseconds: alice.streamCertificateRefreshNanoseconds - 1)
+        let beforeRefresh = alice.seal([], to: "bob", reliable: true, at: justBefore)
+        #expect(try !attached(beforeRefresh))
+        let due = start.advanced(byNanoseconds: alice.streamCertificateRefreshNanoseconds)
+        let atRefresh = alice.seal([], to: "bob", reliable: true, at: due)
+        #expect(try attached(atRefresh))
+        let afterRefresh = alice.seal([], to: "bob", reliable: true, at: due)
+        #expect(try !attached(afterRefresh))
+        // Datagrams used up the copies: the first stream envelope still carries it.
+        for _ in 0..<3 { _ = alice.seal([], to: "carol", reliable: false, at: start) }
+        let firstStreamToCarol = alice.seal([], to: "carol", reliable: true, at: start)
+        #expect(try attached(firstStreamToCarol))
+    }
+
+    @Test("a stream envelope from an unknown sender is answered at the sender's own address, which recovers")
+    func streamUnknownSenderAsksMemberAddress() throws {
+        let aliceNode = fixture.node("alice", serial: 1)
+        var alice = link(aliceNode)
+        var bob = link(fixture.node("bob", serial: 2))
+        let aliceID = aliceNode.certificate.nodeID(suite: Fixture.suite)
+        for _ in 0..<3 { _ = alice.seal([], to: "bob", reliable: true, at: Fixture.instant) }  // lost
+        let sealedStream = alice.seal([Frame(type: 0x77, body: [1])], to: "bob", reliable: true, at: Fixture.instant)
+        let stream = try #require(sealedStream)
+        // Over TCP the source address is an ephemeral port; membership knows where Alice listens.
+        let refused = bob.receive(stream, from: "ephemeral", at: Fixture.instant) { $0 == aliceID ? "alice" : nil }
+        #expect(refused.dropped == .unknownSender)
+        #expect(refused.replyTo == "alice")
+        #expect(refused.replies.count == 1)
+        let answered = alice.receive(refused.replies[0], from: "bob", at: Fixture.instant)
+        #expect(answered.replies.count == 1)
+        let hello = bob.receive(answered.replies[0], from: "alice", at: Fixture.instant)
+        #expect(hello.envelope != nil)
+        // The request also reset Alice's copies to Bob: her next stream envelope carries it again.
+        let afterRequest = alice.seal([], to: "bob", reliable: true, at: Fixture.instant)
+        #expect(try attached(afterRequest))
+    }
+
+    @Test("a sender that comes back with a new epoch gets our certificate again")
+    func newEpochResends() throws {
+        let aliceNode = fixture.node("alice", serial: 1)
+        var alice = link(aliceNode)
+        var bob = link(fixture.node("bob", serial: 2))
+        for _ in 0..<3 { _ = bob.seal([], to: "alice", reliable: false, at: Fixture.instant) }
+        let copiesUsed = bob.seal([], to: "alice", reliable: false, at: Fixture.instant)
+        #expect(try !attached(copiesUsed))
+        let sealedFirst = alice.seal([], to: "bob", reliable: false, at: Fixture.instant)
+        let first = try #require(sealedFirst)
+        let opened = bob.receive(first, from: "alice", at: Fixture.instant)
+        #expect(opened.envelope != nil)
+        let stillHeld = bob.seal([], to: "alice", reliable: false, at: Fixture.instant)
+        #expect(try !attached(stillHeld))
+        // Alice restarts: a new epoch, and she no longer holds Bob's certificate.
+        var restarted = EnvelopeLink<SigningKey, SodiumSuite, String>(
+            sealer: fixture.sealer(aliceNode, epoch: 2), opener: fixture.opener())
+        let sealedAgain = restarted.seal([], to: "bob", reliable: false, at: Fixture.instant)
+        let again = try #require(sealedAgain)
+        let reopened = bob.receive(again, from: "alice", at: Fixture.instant)
+        #expect(reopened.envelope != nil)
+        let afterRestart = bob.seal([], to: "alice", reliable: false, at: Fixture.instant)
+        #expect(try attached(afterRestart))
+    }
 }

@@ -1,3 +1,4 @@
+import DrizzleConfig
 import DrizzleCore
 import DrizzleCrypto
 import DrizzleNode
@@ -176,6 +177,37 @@ struct NodeHostTests {
             try await sender.close()
             await peer.shutdown()
             await target.shutdown()
+            try await group.shutdownGracefully()
+        }
+    }
+
+    @Test("the gossip settings of the configuration are the ones the running node uses")
+    func gossipSettingsReachTheNode() async throws {
+        try await withCluster(["tuned"]) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            var configuration = DrizzleConfiguration.defaults
+            configuration.gossip.intervalMilliseconds = 50
+            configuration.gossip.fanout = 5
+            configuration.gossip.variant = .blindCoin
+            configuration.gossip.k = 7
+            configuration.gossip.mode = .pull
+            configuration.gossip.transmitLimit = .log2
+            configuration.gossip.retransmitMultiplier = 2
+            configuration.gossip.antiEntropyIntervalMilliseconds = 1000
+            configuration.keys.directory = keys
+            configuration.data.directory = keys + "/data"
+            let host = try await NodeHost.start(
+                NodeOptions(configuration: configuration, name: "tuned", bindHost: "127.0.0.1", bindPort: 0, seeds: []),
+                group: group, logger: logger)
+            let running = await host.gossip
+            #expect(
+                running.policy
+                    == RumorPolicy(feedback: .blind, stop: .coin, k: 7, mode: .pull, fanout: 5, transmitLimit: .log2(multiplier: 2)))
+            #expect(running.intervalNanoseconds == 50_000_000)
+            #expect(running.antiEntropyEveryRounds == 20)
+            let shipped = DrizzleConfiguration.defaults
+            #expect(shipped.rumorPolicy == RumorPolicy(k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4)))
+            await host.shutdown()
             try await group.shutdownGracefully()
         }
     }

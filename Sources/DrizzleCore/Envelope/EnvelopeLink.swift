@@ -6,6 +6,13 @@
 /// envelope carrying its certificate. A receiver that already admitted the certificate checks
 /// only its standing, so the copies cost bytes, not signature checks.
 ///
+/// Stream (TCP) envelopes carry it on the first copies too, and then once every
+/// `streamCertificateRefreshNanoseconds` to an address: over a stream the receiver cannot ask the
+/// connection's source (its port is ephemeral), so it asks the address the sender's membership
+/// entry gives (`receive(_:from:at:senderAddress:)`), and the refresh covers a receiver that does
+/// not know the sender yet. A sender that comes back with a new epoch (it restarted, and forgot
+/// every certificate) gets ours again on the next envelopes.
+///
 /// `Address` is whatever the shell uses to reach a peer: a simulator index, a socket address.
 public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: Hashable & Sendable>: Sendable {
     public private(set) var sealer: EnvelopeSealer<Signer>
@@ -16,8 +23,14 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
     public let streamLimit: Int
     /// How many envelopes to each address carry the certificate.
     public var certificateCopies = 3
+    /// How often a stream envelope to an address carries the certificate after the first copies.
+    public var streamCertificateRefreshNanoseconds: Int64 = 30_000_000_000
     /// Envelopes sent to each address with the certificate attached.
     private var certificatesSent: [Address: Int] = [:]
+    /// When a stream envelope to each address last carried the certificate.
+    private var streamCertificateAt: [Address: Instant] = [:]
+    /// The newest epoch each sender's envelopes carried: a new one means it restarted.
+    private var epochs: [NodeID: UInt32] = [:]
 
     /// Envelopes that could not be sealed within their limit.
     public private(set) var sealFailures = 0
@@ -41,15 +54,18 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
 
     /// Seals `frames` for `address`; `nil` (and a counted failure) when they do not fit.
     public mutating func seal(_ frames: [Frame], to address: Address, reliable: Bool, at now: Instant) -> [UInt8]? {
-        // Stream envelopes (joins, syncs) always carry it: they are rare, and over a stream the
-        // receiver cannot ask back (the connection's source port is not the node's).
-        let attach = reliable || certificatesSent[address, default: 0] < certificateCopies
+        let streamRefreshDue =
+            reliable
+            && streamCertificateAt[address].map { $0.advanced(byNanoseconds: streamCertificateRefreshNanoseconds) <= now }
+                ?? true
+        let attach = streamRefreshDue || certificatesSent[address, default: 0] < certificateCopies
         sealer.maximumLength = reliable ? streamLimit : datagramLimit
         guard let bytes = try? sealer.seal(frames, attachingCertificate: attach, at: now) else {
             sealFailures += 1
             return nil
         }
         if attach { certificatesSent[address, default: 0] += 1 }
+        if attach, reliable { streamCertificateAt[address] = now }
         if !reliable { largestDatagram = max(largestDatagram, bytes.count) }
         return bytes
     }
@@ -60,36 +76,61 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
         public var envelope: OpenedEnvelope?
         /// The reason it was dropped, if it was.
         public var dropped: DropReason?
-        /// Envelopes to send back to the same address.
+        /// Envelopes to send back, as datagrams, to `replyTo`.
         public var replies: [[UInt8]]
+        /// Where the replies go: the sender's own address when `senderAddress` knew it, else the
+        /// address the bytes came from.
+        public var replyTo: Address
     }
 
-    /// Opens `bytes` that came from `address`.
-    public mutating func receive(_ bytes: [UInt8], from address: Address, at now: Instant) -> Received {
+    /// Opens `bytes` that came from `address`. `senderAddress` gives the address a sender listens
+    /// on, when known (its membership entry): a certificate request for an envelope that came over
+    /// a stream goes there, and a sender's new epoch makes our certificate ride again to it.
+    public mutating func receive(
+        _ bytes: [UInt8], from address: Address, at now: Instant, senderAddress: (NodeID) -> Address? = { _ in nil }
+    ) -> Received {
         switch opener.open(bytes, at: now) {
         case .failure(.unknownSender):
-            let request = seal([Frame(type: FrameType.certificateRequest, body: [])], to: address, reliable: false, at: now)
-            return Received(envelope: nil, dropped: .unknownSender, replies: request.map { [$0] } ?? [])
+            let replyTo = Self.sender(of: bytes).flatMap(senderAddress) ?? address
+            let request = seal([Frame(type: FrameType.certificateRequest, body: [])], to: replyTo, reliable: false, at: now)
+            return Received(envelope: nil, dropped: .unknownSender, replies: request.map { [$0] } ?? [], replyTo: replyTo)
         case .failure(let reason):
-            return Received(envelope: nil, dropped: reason, replies: [])
+            return Received(envelope: nil, dropped: reason, replies: [], replyTo: address)
         case .success(var envelope):
+            let sender = envelope.header.sender
+            if let previous = epochs.updateValue(envelope.header.epoch, forKey: sender), previous != envelope.header.epoch {
+                resendCertificate(to: senderAddress(sender) ?? address)
+            }
             var replies: [[UInt8]] = []
             if envelope.frames.contains(where: { $0.type == FrameType.certificateRequest }) {
                 certificatesSent[address] = nil
                 if let hello = seal([], to: address, reliable: false, at: now) { replies.append(hello) }
                 envelope.frames.removeAll { $0.type == FrameType.certificateRequest }
             }
-            return Received(envelope: envelope, dropped: nil, replies: replies)
+            return Received(envelope: envelope, dropped: nil, replies: replies, replyTo: address)
         }
     }
 
     /// Forgets that `address` has our certificate (it restarted, or our certificate changed).
-    public mutating func resendCertificate(to address: Address) { certificatesSent[address] = nil }
+    public mutating func resendCertificate(to address: Address) {
+        certificatesSent[address] = nil
+        streamCertificateAt[address] = nil
+    }
+
+    /// The header's sender id, when the bytes are long enough to hold one (they passed the length
+    /// checks of `EnvelopeHeader.screen` if the opener got as far as `unknown_sender`).
+    static func sender(of bytes: [UInt8]) -> NodeID? {
+        guard bytes.count >= 24 else { return nil }
+        var reader = ByteReader(bytes, range: 8..<24)
+        guard let high = reader.readUInt64(), let low = reader.readUInt64() else { return nil }
+        return NodeID(high: high, low: low)
+    }
 
     /// Seals from now on with a new key and certificate of the same node (same id, epoch and
     /// sequence), attaching the certificate again to the next envelopes to every address.
     public mutating func replaceIdentity(signer: Signer, certificate: Certificate) {
         sealer = sealer.replacingIdentity(signer: signer, certificate: certificate)
         certificatesSent = [:]
+        streamCertificateAt = [:]
     }
 }

@@ -1,5 +1,5 @@
 /// What a node holds of the cluster's keys, announced as a rumor (`RumorKind.trustStatus`) when
-/// it starts, whenever it changes, and every 30 s: so that any node can say how many live members
+/// it starts, whenever it changes, and every 5 minutes: so that any node can say how many live members
 /// hold each CA and each revocation-list version (prompt `KS`) during a rotation.
 ///
 /// Layout: serial (8), not_after (8, signed), revocation-list version (8), CA count C (1, ≤ 16),

@@ -379,8 +379,9 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         _ bytes: [UInt8], from address: String, now: Instant, using generator: inout some RandomNumberGenerator,
         store: inout some PieceStore
     ) -> [Effect] {
-        let received = link.receive(bytes, from: address, at: now)
-        var effects: [Effect] = received.replies.map { .send(to: address, bytes: $0, reliable: false) }
+        let view = membership
+        let received = link.receive(bytes, from: address, at: now) { view.member($0)?.address }
+        var effects: [Effect] = received.replies.map { .send(to: received.replyTo, bytes: $0, reliable: false) }
         guard let envelope = received.envelope else { return effects }
         let sender = envelope.header.sender
         bus.heard(from: sender)

@@ -17,6 +17,22 @@ extension DrizzleConfiguration {
 }
 
 extension DrizzleConfiguration {
+    /// Rumor mongering as the core takes it: `gossip.variant`, `k`, `mode`, `fanout` and the
+    /// transmit limit with its multiplier.
+    public var rumorPolicy: RumorPolicy {
+        let (feedback, stop) = RumorPolicy.variant(named: gossip.variant.rawValue) ?? (.feedback, .counter)
+        let limit: TransmitLimit =
+            switch gossip.transmitLimit {
+            case .memberlist: .memberlist(multiplier: gossip.retransmitMultiplier)
+            case .log2: .log2(multiplier: gossip.retransmitMultiplier)
+            }
+        return RumorPolicy(
+            feedback: feedback, stop: stop, k: gossip.k, mode: RumorPolicy.Mode(rawValue: gossip.mode.rawValue) ?? .push,
+            fanout: gossip.fanout, transmitLimit: limit)
+    }
+}
+
+extension DrizzleConfiguration {
     /// Size estimation settings as the core takes them (every node of a cluster must agree).
     public var sizeSettings: SizeSettings {
         SizeSettings(epochCycles: size.epochCycles, instances: size.instances)
@@ -29,12 +45,13 @@ extension DrizzleConfiguration {
 extension DrizzleConfiguration {
     /// The ring's settings: the successor list holds `data.replicas` nodes.
     public var ringConfiguration: RingConfiguration {
-        // SWIM reports joins and deaths to the ring at once, so on a quiet ring stabilization and
-        // finger refreshes back off (to 4 s and 8 s) instead of costing a TCP request every
-        // half second (docs/PERFORMANCE.md, "Idle traffic").
+        // SWIM reports joins and deaths to the ring at once (and any change brings both back to
+        // full rate), so on a quiet ring stabilization and finger refreshes back off to 30 s, as
+        // memberlist's push-pull, instead of costing a TCP request every half second
+        // (docs/PERFORMANCE.md, "Idle traffic").
         RingConfiguration(
-            successorCount: data.replicas, stabilizeMaximumIntervalNanoseconds: 4_000_000_000,
-            fixFingerMaximumIntervalNanoseconds: 8_000_000_000)
+            successorCount: data.replicas, stabilizeMaximumIntervalNanoseconds: 30_000_000_000,
+            fixFingerMaximumIntervalNanoseconds: 30_000_000_000)
     }
 }
 
@@ -66,7 +83,10 @@ extension NodeOptions {
             advertise: configuration.node.advertise.isEmpty ? nil : configuration.node.advertise, seeds: seeds,
             keysDirectory: configuration.keys.directory, dataDirectory: configuration.data.directory,
             store: configuration.data.store,
-            membership: configuration.membershipConfiguration, datagramLimit: configuration.gossip.maxDatagramBytes,
+            membership: configuration.membershipConfiguration, rumorPolicy: configuration.rumorPolicy,
+            gossipIntervalMilliseconds: configuration.gossip.intervalMilliseconds,
+            antiEntropyIntervalMilliseconds: configuration.gossip.antiEntropyIntervalMilliseconds,
+            datagramLimit: configuration.gossip.maxDatagramBytes,
             replayWindow: configuration.keys.replayWindow, size: configuration.sizeSettings,
             pushSum: configuration.usesPushSum,
             sizeCycleMilliseconds: configuration.membership.probeIntervalMilliseconds,

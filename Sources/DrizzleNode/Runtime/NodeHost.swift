@@ -39,6 +39,11 @@ public struct NodeOptions: Sendable {
     public var seeds: [String]
     public var keysDirectory: String
     public var membership: MembershipConfiguration
+    /// Rumor mongering: when a node stops spreading a rumor, fanout, mode and transmit limit.
+    public var rumorPolicy: RumorPolicy
+    /// The gossip round period, and how often a round also runs anti-entropy with one peer.
+    public var gossipIntervalMilliseconds: Int
+    public var antiEntropyIntervalMilliseconds: Int
     public var datagramLimit: Int
     public var replayWindow: Int
     /// How often the core's timers are checked.
@@ -65,6 +70,8 @@ public struct NodeOptions: Sendable {
         name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
         keysDirectory: String = "keys", dataDirectory: String = "data", store: StoreKind = .disk,
         membership: MembershipConfiguration = MembershipConfiguration(),
+        rumorPolicy: RumorPolicy = RumorPolicy(k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4)),
+        gossipIntervalMilliseconds: Int = 200, antiEntropyIntervalMilliseconds: Int = 30_000,
         datagramLimit: Int = 1200, replayWindow: Int = 1024, tickMilliseconds: Int = 50,
         impairment: Impairment = Impairment(), size: SizeSettings = SizeSettings(), pushSum: Bool = false,
         sizeCycleMilliseconds: Int = 1000, ring: RingConfiguration = RingConfiguration(),
@@ -77,6 +84,9 @@ public struct NodeOptions: Sendable {
         self.seeds = seeds
         self.keysDirectory = keysDirectory
         self.membership = membership
+        self.rumorPolicy = rumorPolicy
+        self.gossipIntervalMilliseconds = max(1, gossipIntervalMilliseconds)
+        self.antiEntropyIntervalMilliseconds = max(1, antiEntropyIntervalMilliseconds)
         self.datagramLimit = datagramLimit
         self.replayWindow = replayWindow
         self.tickMilliseconds = tickMilliseconds
@@ -167,6 +177,9 @@ public actor NodeHost {
     private var nextKeyCheckAt = Instant(nanoseconds: 0)
     private var nextExpiryWarningAt = Instant(nanoseconds: 0)
     private var nextTrustAnnouncementAt = Instant(nanoseconds: 0)
+    /// A node announces its trust status when it starts and whenever it changes; anti-entropy hands
+    /// the newest to nodes that join later, so the periodic announcement is only a safety net.
+    static let trustAnnouncementNanoseconds: Int64 = 300_000_000_000
     /// How often the key folder is checked for changes.
     public static let keyCheckIntervalNanoseconds: Int64 = 2_000_000_000
     private var tasks: [Task<Void, Never>] = []
@@ -240,6 +253,9 @@ public actor NodeHost {
         let core = NodeCore(
             signer: identity.key, certificate: identity.certificate, trust: trust, suite: SodiumSuite(),
             address: address, epoch: UInt32(truncatingIfNeeded: now.unixSeconds), membership: options.membership,
+            rumorPolicy: options.rumorPolicy,
+            gossipIntervalNanoseconds: Int64(options.gossipIntervalMilliseconds) * 1_000_000,
+            antiEntropyEveryRounds: max(1, options.antiEntropyIntervalMilliseconds / options.gossipIntervalMilliseconds),
             datagramLimit: options.datagramLimit, replayWindow: options.replayWindow, size: options.size,
             pushSum: options.pushSum, founding: options.seeds.isEmpty,
             sizeCycleNanoseconds: Int64(max(10, options.sizeCycleMilliseconds)) * 1_000_000, ring: options.ring,
@@ -384,10 +400,10 @@ public actor NodeHost {
     }
 
     /// Announces the trust status at start, at the tick after it changed (a reload, a revocation
-    /// list learned by gossip), and every 30 s, so that members that joined since hear it.
+    /// list learned by gossip), and every `trustAnnouncementNanoseconds` as a safety net.
     private func announceTrustIfDue(now: Instant) {
         guard nextTrustAnnouncementAt <= now else { return }
-        nextTrustAnnouncementAt = now.advanced(byNanoseconds: 30_000_000_000)
+        nextTrustAnnouncementAt = now.advanced(byNanoseconds: Self.trustAnnouncementNanoseconds)
         perform(core.announceTrust(now: now))
     }
 
@@ -767,6 +783,11 @@ public actor NodeHost {
 
     /// This node's ring state.
     public var ring: ChordRing { core.ring }
+
+    /// The rumor mongering this node runs: its policy, round period and anti-entropy rounds.
+    public var gossip: (policy: RumorPolicy, intervalNanoseconds: Int64, antiEntropyEveryRounds: Int) {
+        (core.gossip.policy, core.gossipIntervalNanoseconds, core.gossip.antiEntropyEveryRounds)
+    }
 
     /// Replica maintenance counters.
     public var replication: Replication { core.replication }
