@@ -40,6 +40,21 @@ struct GossipTests {
         #expect(sends(node.tick(peers: [a, b], clusterSize: 2, using: &generator)).isEmpty)
     }
 
+    @Test("a minimum of transmissions keeps a rumor hot through feedback until it has been sent that often")
+    func minimumTransmits() {
+        var generator = SplitMix(seed: 1)
+        var node = gossip(a, RumorPolicy(feedback: .feedback, stop: .counter, k: 1, minimumTransmits: 3))
+        let (rumor, _) = node.publish(kind: 0, payload: [1])
+        for round in 1...3 {
+            #expect(node.hotCount == 1, "still hot before send \(round)")
+            let pushed = sends(node.tick(peers: [a, b], clusterSize: 2, using: &generator))
+            #expect(pushed.count == 1, "round \(round) pushes")
+            _ = node.receive(.feedback(known: [rumor.id]), from: b, using: &generator)
+        }
+        #expect(node.hotCount == 0)
+        #expect(sends(node.tick(peers: [a, b], clusterSize: 2, using: &generator)).isEmpty)
+    }
+
     @Test("feedback: necessary contacts never stop a rumor")
     func necessaryContacts() {
         var generator = SplitMix(seed: 1)

@@ -202,11 +202,15 @@ struct NodeHostTests {
             let running = await host.gossip
             #expect(
                 running.policy
-                    == RumorPolicy(feedback: .blind, stop: .coin, k: 7, mode: .pull, fanout: 5, transmitLimit: .log2(multiplier: 2)))
+                    == RumorPolicy(
+                        feedback: .blind, stop: .coin, k: 7, mode: .pull, fanout: 5, transmitLimit: .log2(multiplier: 2),
+                        minimumTransmits: 10))
             #expect(running.intervalNanoseconds == 50_000_000)
             #expect(running.antiEntropyEveryRounds == 20)
             let shipped = DrizzleConfiguration.defaults
-            #expect(shipped.rumorPolicy == RumorPolicy(k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4)))
+            #expect(
+                shipped.rumorPolicy
+                    == RumorPolicy(k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4), minimumTransmits: 6))
             await host.shutdown()
             try await group.shutdownGracefully()
         }

@@ -253,7 +253,7 @@ public struct Gossip: Sendable {
         let verdict = policy.losesInterest(
             recipientKnew: recipientKnew, countedBefore: entry.counted, using: &generator)
         if verdict.counts { entries[id]?.counted += 1 }
-        if verdict.stop { coolDown(id) }
+        if verdict.stop, entry.transmits >= policy.minimumTransmits { coolDown(id) }
     }
 
     private mutating func coolDown(_ id: RumorID) {

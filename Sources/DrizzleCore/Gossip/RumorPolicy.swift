@@ -34,10 +34,15 @@ public struct RumorPolicy: Hashable, Sendable {
     /// Partners contacted per gossip round.
     public var fanout: Int
     public var transmitLimit: TransmitLimit
+    /// A node sends a rumor at least this many times before the stop rule may cool it (the transmit
+    /// limit still applies). 0, Demers' model: the stop rule alone. Nodes that push new events to
+    /// `fanout` members at once need it: nearly everyone then knows the rumor, so the first round's
+    /// feedback would cool it everywhere before the few the push missed were reached.
+    public var minimumTransmits: Int
 
     public init(
         feedback: Feedback = .feedback, stop: Stop = .counter, k: Int = 3, mode: Mode = .push, fanout: Int = 1,
-        transmitLimit: TransmitLimit = .unlimited
+        transmitLimit: TransmitLimit = .unlimited, minimumTransmits: Int = 0
     ) {
         self.feedback = feedback
         self.stop = stop
@@ -45,6 +50,7 @@ public struct RumorPolicy: Hashable, Sendable {
         self.mode = mode
         self.fanout = max(1, fanout)
         self.transmitLimit = transmitLimit
+        self.minimumTransmits = max(0, minimumTransmits)
     }
 
     /// The variant's name as the CLI spells it: `feedback-counter`, `blind-coin`, ….

@@ -5,16 +5,19 @@ public struct RingConfiguration: Hashable, Sendable {
     public var successorCount: Int
     public var stabilizeIntervalNanoseconds: Int64
     /// While stabilization rounds keep finding the neighbours unchanged, their interval doubles up
-    /// to this (every fourth quiet round); any change in the ring, or an unanswered round, brings it
+    /// to this (every `stabilizeQuietRounds` quiet rounds); any change in the ring, or an unanswered round, brings it
     /// back to `stabilizeIntervalNanoseconds`. Equal to it (the default): no back-off, Chord as
     /// written. Nodes that also run SWIM use a back-off, since membership reports joins and deaths
     /// to the ring at once and stabilization only has to confirm them.
     public var stabilizeMaximumIntervalNanoseconds: Int64
+    public var stabilizeQuietRounds: Int
     /// One finger is refreshed this often (trivial ones — those the successor covers — are free).
     public var fixFingerIntervalNanoseconds: Int64
-    /// While refreshes keep finding the fingers already held, the interval doubles up to this;
-    /// any change in the fingers or the neighbours brings it back to `fixFingerIntervalNanoseconds`.
+    /// While refreshes keep finding the fingers already held, the interval doubles up to this
+    /// (every `fixFingerQuietRefreshes` such refreshes); any change in the fingers or the
+    /// neighbours brings it back to `fixFingerIntervalNanoseconds`.
     public var fixFingerMaximumIntervalNanoseconds: Int64
+    public var fixFingerQuietRefreshes: Int
     /// A ring request unanswered this long counts as failed.
     public var requestTimeoutNanoseconds: Int64
     /// A lookup gives up after this many unanswered requests.
@@ -30,8 +33,9 @@ public struct RingConfiguration: Hashable, Sendable {
 
     public init(
         successorCount: Int = 3, stabilizeIntervalNanoseconds: Int64 = 500_000_000,
-        stabilizeMaximumIntervalNanoseconds: Int64? = nil,
+        stabilizeMaximumIntervalNanoseconds: Int64? = nil, stabilizeQuietRounds: Int = 4,
         fixFingerIntervalNanoseconds: Int64 = 100_000_000, fixFingerMaximumIntervalNanoseconds: Int64 = 1_000_000_000,
+        fixFingerQuietRefreshes: Int = 16,
         requestTimeoutNanoseconds: Int64 = 1_000_000_000,
         lookupAttempts: Int = 5, successorMisses: Int = 3, maintenanceIntervalNanoseconds: Int64 = 1_000_000_000,
         globalIntervalNanoseconds: Int64 = 5_000_000_000, fullCheckIntervalNanoseconds: Int64 = 30_000_000_000
@@ -42,6 +46,8 @@ public struct RingConfiguration: Hashable, Sendable {
             self.stabilizeIntervalNanoseconds, stabilizeMaximumIntervalNanoseconds ?? stabilizeIntervalNanoseconds)
         self.fixFingerIntervalNanoseconds = max(1, fixFingerIntervalNanoseconds)
         self.fixFingerMaximumIntervalNanoseconds = max(self.fixFingerIntervalNanoseconds, fixFingerMaximumIntervalNanoseconds)
+        self.stabilizeQuietRounds = max(1, stabilizeQuietRounds)
+        self.fixFingerQuietRefreshes = max(1, fixFingerQuietRefreshes)
         self.requestTimeoutNanoseconds = max(1, requestTimeoutNanoseconds)
         self.lookupAttempts = max(1, lookupAttempts)
         self.successorMisses = max(1, successorMisses)
@@ -298,7 +304,7 @@ public struct ChordRing: Sendable {
             var outputs = setSuccessors(list)
             if outputs.isEmpty {
                 quietStabilizations += 1
-                if quietStabilizations >= 4 {
+                if quietStabilizations >= configuration.stabilizeQuietRounds {
                     quietStabilizations = 0
                     stabilizeInterval = min(configuration.stabilizeMaximumIntervalNanoseconds, stabilizeInterval * 2)
                 }
@@ -507,9 +513,9 @@ public struct ChordRing: Sendable {
             // This node itself owning the start means no other node precedes it there.
             let entry = found.owner.id == me.id ? nil : found.owner
             if fingers.entries[index] == entry {
-                // A whole table's worth of refreshes changed nothing: the ring is quiet, refresh less often.
+                // Enough refreshes changed nothing: the ring is quiet, refresh less often.
                 unchangedRefreshes += 1
-                if unchangedRefreshes >= 16 {
+                if unchangedRefreshes >= configuration.fixFingerQuietRefreshes {
                     unchangedRefreshes = 0
                     fixFingerInterval = min(configuration.fixFingerMaximumIntervalNanoseconds, fixFingerInterval * 2)
                 }
