@@ -6,11 +6,11 @@ struct EventCommandTests {
     @Test("PUB, drizzle publish and drizzle events: every event reaches the stream, the prompt and the event handler in one order")
     func publishFollowAndHandle() async throws {
         try await withScratchDirectory { folder in
-            try PromptTests().writeConfig(in: folder, basePort: 46600, size: 3)
+            try PromptTests().writeConfig(in: folder, basePort: 26600, size: 3)
             let handler = #"printf '%s %s %s\n' "$DRIZZLE_EVENT_TOPIC" "$DRIZZLE_EVENT_LAMPORT" "$(cat)" >> handled.txt"#
             let prompt = try BackgroundPrompt(in: folder, commands: "MM\n", arguments: ["--event-handler", handler])
             defer { prompt.stop() }
-            let socket = "data/node-46600.sock"
+            let socket = "data/node-26600.sock"
             var ready = false
             for _ in 0..<100 where !ready {
                 try await Task.sleep(for: .milliseconds(100))

@@ -3,7 +3,9 @@ import Testing
 
 @Suite("drizzle prompt", .serialized)
 struct PromptTests {
-    /// A config on its own ports so the test does not collide with a running cluster.
+    /// A config on its own ports so the test does not collide with a running cluster. The ports lie
+    /// below Linux's ephemeral range (32768–60999): there, an outgoing connection of a test running
+    /// beside this one could hold the port when the node binds it (it happened in a parallel run).
     func writeConfig(in folder: URL, basePort: Int, size: Int) throws {
         let text = """
             node:
@@ -23,7 +25,7 @@ struct PromptTests {
     @Test("commands piped into drizzle run a multi-mode cluster and exit 0")
     func pipedMultiMode() async throws {
         try await withScratchDirectory { folder in
-            try writeConfig(in: folder, basePort: 46100, size: 5)
+            try writeConfig(in: folder, basePort: 26100, size: 5)
             let run = try runTool(
                 "drizzle", ["--config", "drizzle.yaml"], cwd: folder, input: "H\nMM\nSZ\nRI\nMB\nbogus\nmm\nX\n",
                 timeoutSeconds: 60)
@@ -38,7 +40,7 @@ struct PromptTests {
             #expect(output.contains("stopped 5 nodes"))
             // Every member row of MB names a certificate serial, and the keys were issued 0600.
             #expect(output.split(separator: "\n").filter { $0.contains(" alive   127.0.0.1:") }.count == 5)
-            let key = folder.appendingPathComponent("keys/nodes/node-46103.key").path
+            let key = folder.appendingPathComponent("keys/nodes/node-26103.key").path
             let mode = try FileManager.default.attributesOfItem(atPath: key)[.posixPermissions] as? Int
             #expect(mode == 0o600)
         }
@@ -47,27 +49,27 @@ struct PromptTests {
     @Test("a second prompt finds the first cluster with FN and joins it with JN")
     func findAndJoin() async throws {
         try await withScratchDirectory { folder in
-            try writeConfig(in: folder, basePort: 46200, size: 3)
+            try writeConfig(in: folder, basePort: 26200, size: 3)
             let first = try BackgroundPrompt(in: folder, commands: "MM\n")
             defer { first.stop() }
             try await Task.sleep(for: .seconds(3))
-            // The second prompt's own node would take port 46200, so it uses the next free base.
+            // The second prompt's own node would take port 26200, so it uses the next free base.
             let second = folder.appendingPathComponent("second")
             try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
             try """
                 node:
-                  peer_base_port: 46203
+                  peer_base_port: 26203
                 net:
                   size: 3
                   scan_hosts: [127.0.0.1]
-                  seeds: [127.0.0.1:46200]
+                  seeds: [127.0.0.1:26200]
                 keys:
                   dir: ../keys
                 """.write(to: second.appendingPathComponent("drizzle.yaml"), atomically: true, encoding: .utf8)
             let run = try runTool(
                 "drizzle", ["--config", "drizzle.yaml"], cwd: second, input: "FN\nJN\nSZ\nX\n", timeoutSeconds: 60)
             #expect(run.succeeded, "\(run)")
-            #expect(run.standardOutput.contains("entry node 127.0.0.1:46200 (configured seed)"))
+            #expect(run.standardOutput.contains("entry node 127.0.0.1:26200 (configured seed)"))
             #expect(run.standardOutput.contains("members in this node's view: 4"))
         }
     }
@@ -75,10 +77,10 @@ struct PromptTests {
     @Test("drizzle attach runs prompt commands on a running node through its owner-only control socket")
     func attach() async throws {
         try await withScratchDirectory { folder in
-            try writeConfig(in: folder, basePort: 46300, size: 3)
+            try writeConfig(in: folder, basePort: 26300, size: 3)
             let first = try BackgroundPrompt(in: folder, commands: "MM\n")
             defer { first.stop() }
-            let socket = folder.appendingPathComponent("data/node-46300.sock").path
+            let socket = folder.appendingPathComponent("data/node-26300.sock").path
             var ready = false
             for _ in 0..<100 where !ready {
                 try await Task.sleep(for: .milliseconds(100))
@@ -88,9 +90,9 @@ struct PromptTests {
             try await Task.sleep(for: .seconds(2))
             let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
             #expect(mode == 0o600)
-            let run = try runTool("drizzle", ["attach", "data/node-46300.sock"], cwd: folder, input: "SZ\nnope\nX\n", timeoutSeconds: 30)
+            let run = try runTool("drizzle", ["attach", "data/node-26300.sock"], cwd: folder, input: "SZ\nnope\nX\n", timeoutSeconds: 30)
             #expect(run.succeeded, "\(run)")
-            #expect(run.standardOutput.contains("control socket data/node-46300.sock answers for node-46300"))
+            #expect(run.standardOutput.contains("control socket data/node-26300.sock answers for node-26300"))
             #expect(run.standardOutput.contains("members in this node's view: 3"))
             #expect(run.standardOutput.contains("unknown command 'nope'"))
             #expect(run.standardOutput.contains("detached"))
@@ -102,7 +104,7 @@ struct PromptTests {
     @Test("from the prompt: WN stores a file on the ring, LH locates its key, RN reads it back, DN deletes it")
     func dataCommands() async throws {
         try await withScratchDirectory { folder in
-            try writeConfig(in: folder, basePort: 46500, size: 5)
+            try writeConfig(in: folder, basePort: 26500, size: 5)
             var generator = SystemRandomNumberGenerator()
             let original = Data((0..<200_000).map { _ in UInt8.random(in: 0...255, using: &generator) })
             try original.write(to: folder.appendingPathComponent("payload.bin"))
@@ -110,7 +112,7 @@ struct PromptTests {
             try small.write(to: folder.appendingPathComponent("small.bin"))
             let first = try BackgroundPrompt(in: folder, commands: "MM\n")
             defer { first.stop() }
-            let socket = folder.appendingPathComponent("data/node-46500.sock").path
+            let socket = folder.appendingPathComponent("data/node-26500.sock").path
             var ready = false
             for _ in 0..<100 where !ready {
                 try await Task.sleep(for: .milliseconds(100))
@@ -118,7 +120,7 @@ struct PromptTests {
             }
             try await Task.sleep(for: .seconds(3))
             let write = try runTool(
-                "drizzle", ["attach", "data/node-46500.sock"], cwd: folder,
+                "drizzle", ["attach", "data/node-26500.sock"], cwd: folder,
                 input: "WN payload.bin 1000\nWN missing.bin\nWN payload.bin 0\nRN 1234\nWN small.bin 4096\n", timeoutSeconds: 60)
             #expect(write.succeeded, "\(write)")
             let keyLine = write.standardOutput.split(separator: "\n").first { $0.hasPrefix("key ") }
@@ -131,7 +133,7 @@ struct PromptTests {
             #expect(write.standardOutput.contains("WN: usage: WN [file=test_file.txt] [piece_size=256]"))
             #expect(write.standardOutput.contains("'1234' is not a key"))
             let read = try runTool(
-                "drizzle", ["attach", "data/node-46500.sock"], cwd: folder,
+                "drizzle", ["attach", "data/node-26500.sock"], cwd: folder,
                 input: "LH \(key)\nRN \(key)\nDN \(key)\nRN \(key)\n", timeoutSeconds: 60)
             #expect(read.succeeded, "\(read)")
             #expect(read.standardOutput.contains("owner     "))
@@ -141,7 +143,7 @@ struct PromptTests {
             #expect(read.standardOutput.contains("no data under \(key)"))
             // A file of one piece is one blob: its manifest holds it.
             let readSmall = try runTool(
-                "drizzle", ["attach", "data/node-46500.sock"], cwd: folder, input: "RN \(smallKey)\nDN \(smallKey)\nRN \(smallKey)\n",
+                "drizzle", ["attach", "data/node-26500.sock"], cwd: folder, input: "RN \(smallKey)\nDN \(smallKey)\nRN \(smallKey)\n",
                 timeoutSeconds: 60)
             #expect(readSmall.standardOutput.contains("read 3000 bytes in 1 piece, every hash checked"), "\(readSmall)")
             #expect(try Data(contentsOf: folder.appendingPathComponent("data/read/small.bin")) == small)
@@ -171,7 +173,7 @@ struct TerminalPromptTests {
         .enabled(if: pexpectAvailable, "needs python3 with pexpect to drive a pseudo-terminal"))
     func historyAndEditing() async throws {
         try await withScratchDirectory { folder in
-            try PromptTests().writeConfig(in: folder, basePort: 46400, size: 2)
+            try PromptTests().writeConfig(in: folder, basePort: 26400, size: 2)
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = [
