@@ -57,6 +57,14 @@ public struct EnvelopeHeader: Hashable, Sendable {
         }
         return nil
     }
+
+    /// The sender id the header claims, unverified: nil when `bytes` are too short to hold one.
+    public static func sender(in bytes: [UInt8]) -> NodeID? {
+        guard bytes.count >= 24 else { return nil }
+        var reader = ByteReader(bytes, range: 8..<24)
+        guard let high = reader.readUInt64(), let low = reader.readUInt64() else { return nil }
+        return NodeID(high: high, low: low)
+    }
 }
 
 /// A datagram that passed every check, with its messages.

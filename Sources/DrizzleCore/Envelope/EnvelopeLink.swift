@@ -29,8 +29,6 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
     private var certificatesSent: [Address: Int] = [:]
     /// When a stream envelope to each address last carried the certificate.
     private var streamCertificateAt: [Address: Instant] = [:]
-    /// The newest epoch each sender's envelopes carried: a new one means it restarted.
-    private var epochs: [NodeID: UInt32] = [:]
 
     /// Envelopes that could not be sealed within their limit.
     public private(set) var sealFailures = 0
@@ -89,17 +87,19 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
     public mutating func receive(
         _ bytes: [UInt8], from address: Address, at now: Instant, senderAddress: (NodeID) -> Address? = { _ in nil }
     ) -> Received {
+        let claimed = EnvelopeHeader.sender(in: bytes)
+        // The replay window holds each sender's newest epoch: a different one means it restarted.
+        let previousEpoch = claimed.flatMap { opener.replay.epoch(of: $0) }
         switch opener.open(bytes, at: now) {
         case .failure(.unknownSender):
-            let replyTo = Self.sender(of: bytes).flatMap(senderAddress) ?? address
+            let replyTo = claimed.flatMap(senderAddress) ?? address
             let request = seal([Frame(type: FrameType.certificateRequest, body: [])], to: replyTo, reliable: false, at: now)
             return Received(envelope: nil, dropped: .unknownSender, replies: request.map { [$0] } ?? [], replyTo: replyTo)
         case .failure(let reason):
             return Received(envelope: nil, dropped: reason, replies: [], replyTo: address)
         case .success(var envelope):
-            let sender = envelope.header.sender
-            if let previous = epochs.updateValue(envelope.header.epoch, forKey: sender), previous != envelope.header.epoch {
-                resendCertificate(to: senderAddress(sender) ?? address)
+            if let previousEpoch, previousEpoch != envelope.header.epoch {
+                resendCertificate(to: senderAddress(envelope.header.sender) ?? address)
             }
             var replies: [[UInt8]] = []
             if envelope.frames.contains(where: { $0.type == FrameType.certificateRequest }) {
@@ -115,15 +115,6 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
     public mutating func resendCertificate(to address: Address) {
         certificatesSent[address] = nil
         streamCertificateAt[address] = nil
-    }
-
-    /// The header's sender id, when the bytes are long enough to hold one (they passed the length
-    /// checks of `EnvelopeHeader.screen` if the opener got as far as `unknown_sender`).
-    static func sender(of bytes: [UInt8]) -> NodeID? {
-        guard bytes.count >= 24 else { return nil }
-        var reader = ByteReader(bytes, range: 8..<24)
-        guard let high = reader.readUInt64(), let low = reader.readUInt64() else { return nil }
-        return NodeID(high: high, low: low)
     }
 
     /// Seals from now on with a new key and certificate of the same node (same id, epoch and

@@ -20,6 +20,9 @@ public struct ReplayWindow: Sendable {
         self.size = max(64, (size + 63) / 64 * 64)
     }
 
+    /// The newest epoch accepted from `sender`, if any.
+    public func epoch(of sender: NodeID) -> UInt32? { senders[sender]?.epoch }
+
     /// Records `sequence` from `sender` in `epoch` and returns `nil` when it is new, `.replay` when
     /// it was seen already, `.tooOld` when it lies below the window or in an older epoch.
     public mutating func accept(sender: NodeID, epoch: UInt32, sequence: UInt64) -> DropReason? {

@@ -24,15 +24,27 @@ extension DrizzleConfiguration {
     /// repair, seconds later. The simulator's nodes keep Demers' rule (`NodeCore`'s default): in
     /// its chaos at 20 % loss the minimum raised false deaths (docs/experiments.md, Chaos).
     public var rumorPolicy: RumorPolicy {
-        let (feedback, stop) = RumorPolicy.variant(named: gossip.variant.rawValue) ?? (.feedback, .counter)
+        let (feedback, stop): (RumorPolicy.Feedback, RumorPolicy.Stop) =
+            switch gossip.variant {
+            case .feedbackCounter: (.feedback, .counter)
+            case .blindCounter: (.blind, .counter)
+            case .feedbackCoin: (.feedback, .coin)
+            case .blindCoin: (.blind, .coin)
+            }
+        let mode: RumorPolicy.Mode =
+            switch gossip.mode {
+            case .push: .push
+            case .pull: .pull
+            case .pushPull: .pushPull
+            }
         let limit: TransmitLimit =
             switch gossip.transmitLimit {
             case .memberlist: .memberlist(multiplier: gossip.retransmitMultiplier)
             case .log2: .log2(multiplier: gossip.retransmitMultiplier)
             }
         return RumorPolicy(
-            feedback: feedback, stop: stop, k: gossip.k, mode: RumorPolicy.Mode(rawValue: gossip.mode.rawValue) ?? .push,
-            fanout: gossip.fanout, transmitLimit: limit, minimumTransmits: 2 * gossip.fanout)
+            feedback: feedback, stop: stop, k: gossip.k, mode: mode, fanout: gossip.fanout, transmitLimit: limit,
+            minimumTransmits: 2 * gossip.fanout)
     }
 }
 

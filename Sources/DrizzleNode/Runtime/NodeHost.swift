@@ -70,9 +70,9 @@ public struct NodeOptions: Sendable {
         name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
         keysDirectory: String = "keys", dataDirectory: String = "data", store: StoreKind = .disk,
         membership: MembershipConfiguration = MembershipConfiguration(),
-        rumorPolicy: RumorPolicy = RumorPolicy(
-            k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4), minimumTransmits: 6),
-        gossipIntervalMilliseconds: Int = 200, antiEntropyIntervalMilliseconds: Int = 30_000,
+        rumorPolicy: RumorPolicy = DrizzleConfiguration.defaults.rumorPolicy,
+        gossipIntervalMilliseconds: Int = DrizzleConfiguration.defaults.gossip.intervalMilliseconds,
+        antiEntropyIntervalMilliseconds: Int = DrizzleConfiguration.defaults.gossip.antiEntropyIntervalMilliseconds,
         datagramLimit: Int = 1200, replayWindow: Int = 1024, tickMilliseconds: Int = 50,
         impairment: Impairment = Impairment(), size: SizeSettings = SizeSettings(), pushSum: Bool = false,
         sizeCycleMilliseconds: Int = 1000, ring: RingConfiguration = RingConfiguration(),
