@@ -32,7 +32,7 @@ struct MembershipTests {
         _ = membership.receive(.sync(members: updates, isReply: true), from: third, address: "c:1", now: start, using: &generator)
     }
 
-    @Test("a join no seed answers is asked again after 200 ms, 400 ms, 800 ms, then every probe interval (1 s)")
+    @Test("a join no seed answers is asked again after 50, 100, 200, 400, 800 ms, then every probe interval (1 s)")
     func joinRetries() {
         var membership = Membership(me: me, address: "a:1", serial: 1, now: start)
         var generator = SplitMix(seed: 1)
@@ -45,8 +45,45 @@ struct MembershipTests {
             let now = start.advanced(byNanoseconds: millisecond * 1_000_000)
             if joins(membership.tick(now: now, using: &generator)) > 0 { asked.append(millisecond) }
         }
-        #expect(asked == [200, 600, 1400, 2400, 3400])
+        #expect(asked == [50, 150, 350, 750, 1550, 2550, 3550])
         #expect(membership.isJoining)
+    }
+
+    @Test("a join is pushed on at once to fanout others, not the joiner; a full state and other news wait for the rounds")
+    func joinsArePushedAtOnce() {
+        var membership = node()
+        let more = (4...7).map { NodeID(high: UInt64($0), low: UInt64($0)) }
+        membership.adopt(more.map { alive($0, 0, address: "m\($0.high):1") }, now: start)
+        var generator = SplitMix(seed: 1)
+        func pushes(_ outputs: [Membership.Output]) -> [String: [MemberUpdate]] {
+            var byAddress: [String: [MemberUpdate]] = [:]
+            for case .send(let address, .gossip(let updates)) in outputs { byAddress[address] = updates }
+            return byAddress
+        }
+        // A seed lets a newcomer in: the newcomer gets the full state, three others its update.
+        let newcomer = NodeID(high: 9, low: 9)
+        let joined = pushes(
+            membership.receive(
+                .join(updates: [alive(newcomer, 0, address: "n:1")]), from: newcomer, address: "n:1", now: start,
+                using: &generator))
+        #expect(joined.count == 3)
+        #expect(joined["n:1"] == nil)
+        #expect(joined.values.allSatisfy { $0.map(\.id) == [newcomer] })
+        // Hearing of it again is not news.
+        #expect(pushes(deliver([alive(newcomer, 0, address: "n:1")], to: &membership)).isEmpty)
+        // A member learned from a full state, and a suspicion, wait for the rounds.
+        let synced = NodeID(high: 10, low: 10)
+        var outputs = membership.receive(
+            .sync(members: [alive(synced, 0)], isReply: true), from: third, address: "c:1", now: start, using: &generator)
+        #expect(pushes(outputs).isEmpty)
+        #expect(membership.member(synced)?.state == .alive)
+        outputs = deliver([update(other, .suspect, 0, by: third)], to: &membership)
+        #expect(pushes(outputs).isEmpty)
+        // A member back from the dead is a join again, passed on to others than the sender.
+        _ = deliver([update(more[0], .dead, 0, by: third)], to: &membership)
+        let back = pushes(deliver([alive(more[0], 1, address: "m4:1")], to: &membership))
+        #expect(back.count == 3)
+        #expect(back["c:1"] == nil && back["m4:1"] == nil)
     }
 
     @Test("suspicion at the same incarnation beats alive; a higher incarnation's alive clears it")

@@ -91,10 +91,14 @@ public struct Membership: Sendable {
     private var nextGossipAt: Instant
     /// Seeds to ask again until one answers the join with the full state.
     private var pendingSeeds: [String] = []
-    /// How long until the join is asked again while no member is known: a fifth of the probe
+    /// How long until the join is asked again while no member is known: a twentieth of the probe
     /// interval at first, doubling up to the interval. Nodes started together then find a seed
-    /// that was not listening yet within a fifth of a second, not a whole probe interval.
+    /// that was not listening yet within 50 ms, not a whole probe interval (a join sent before the
+    /// seed's socket was open is simply lost).
     private var joinRetryNanoseconds: Int64 = 0
+    /// Members that joined (entered the view alive, or came back from dead or left) while the
+    /// current message was applied: `receive` pushes them on at once (`pushJoins`).
+    private var joined: [MemberUpdate] = []
     /// Strangers (authenticated senders missing from the view) asked for a sync, and when.
     private var strangersAsked: [NodeID: Instant] = [:]
 
@@ -154,7 +158,7 @@ public struct Membership: Sendable {
     public mutating func join(seeds: [String], now: Instant) -> [Output] {
         leaving = false
         pendingSeeds = seeds.filter { $0 != address }
-        joinRetryNanoseconds = max(1, configuration.probeIntervalNanoseconds / 5)
+        joinRetryNanoseconds = max(1, configuration.probeIntervalNanoseconds / 20)
         if activeMembers.isEmpty, probe == nil {
             nextProbeAt = min(nextProbeAt, now.advanced(byNanoseconds: joinRetryNanoseconds))
             joinRetryNanoseconds *= 2
@@ -186,6 +190,7 @@ public struct Membership: Sendable {
         let queued = broadcasts
         _ = apply(updates, now: now)
         broadcasts = queued
+        joined = []
     }
 
     /// Changes the address this node announces (e.g. after learning its advertised address).
@@ -302,6 +307,7 @@ public struct Membership: Sendable {
         using generator: inout some RandomNumberGenerator
     ) -> [Output] {
         guard !banned.contains(sender) else { return [] }
+        joined = []
         var outputs: [Output] = []
         // A member we have never heard of talks to us (its alive update passed us by while it
         // joined), or one we declared dead (a partition healed): exchange full state with it now
@@ -361,8 +367,39 @@ public struct Membership: Sendable {
                 let replyTo = Self.announcedAddress(of: sender, in: members) ?? senderAddress
                 outputs.append(.send(to: replyTo, message: .sync(members: fullState(), isReply: true)))
             }
+            // A full state is the bulk path (a joiner learning everyone): nothing in it is news to
+            // push on.
+            joined = []
         }
-        return outputs
+        return outputs + pushJoins(except: sender, using: &generator)
+    }
+
+    /// Pushes the members that just joined at once to `gossipFanout` random others (not the sender),
+    /// outside the gossip rounds, so every node that first hears of a join passes it on within
+    /// milliseconds: the news floods in a few hops instead of one round (200 ms) per hop. Nodes
+    /// started together had waited up to a round after the seed let the last one in before the
+    /// others heard of it (bench/compare-serf, all alive). Only joins: they are rare, and the
+    /// push costs `gossipFanout` datagrams per node per join; the updates stay queued for the rounds.
+    private mutating func pushJoins(except sender: NodeID, using generator: inout some RandomNumberGenerator) -> [Output] {
+        guard !joined.isEmpty, configuration.gossipFanout > 0 else { return [] }
+        let news = joined
+        joined = []
+        let members = active ?? activeMembers
+        active = members
+        guard !members.isEmpty else { return [] }
+        // Rejection sampling, as the rounds' partners: a join must not cost a pass over a large view.
+        var partners: [Member] = []
+        var attempts = 0
+        while partners.count < configuration.gossipFanout, attempts < configuration.gossipFanout * 8 + 16 {
+            attempts += 1
+            let candidate = members[Int.random(in: 0..<members.count, using: &generator)]
+            if candidate.id != sender, !news.contains(where: { $0.id == candidate.id }),
+                !partners.contains(where: { $0.id == candidate.id })
+            {
+                partners.append(candidate)
+            }
+        }
+        return partners.map { .send(to: $0.address, message: .gossip(updates: news)) }
     }
 
     /// A full state from another node says what it believes; its deaths are taken as suspicions
@@ -489,6 +526,7 @@ public struct Membership: Sendable {
                 serial: update.serial, since: now)
             view[update.id] = member
             broadcasts.enqueue(MemberUpdate(member, reporter: update.reporter))
+            if update.state == .alive { joined.append(MemberUpdate(member, reporter: update.reporter)) }
             var outputs: [Output] = [.changed(member, from: nil)]
             if update.state == .suspect {
                 outputs += declare(update.id, state: .suspect, incarnation: update.incarnation, reporter: update.reporter, now: now)
@@ -507,6 +545,7 @@ public struct Membership: Sendable {
             if current.state != .alive { member.since = now }
             view[update.id] = member
             broadcasts.enqueue(MemberUpdate(member, reporter: update.reporter))
+            if !current.state.isActive { joined.append(MemberUpdate(member, reporter: update.reporter)) }
             return current.state == .alive ? [] : [.changed(member, from: current.state)]
         case .suspect:
             guard update.incarnation >= current.incarnation, current.state.isActive else { return [] }
