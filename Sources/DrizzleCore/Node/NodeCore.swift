@@ -47,8 +47,9 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public let vectorIntervalNanoseconds: Int64
     private var nextVectorAt: Instant
     /// Vector rounds so far, and the Lamport clock at the last one sent: an idle bus exchanges
-    /// only every `idleVectorEvery` rounds.
+    /// only every `idleVectorEvery` rounds, with the member probed next (`idleVectorDue` until then).
     private var vectorRounds = 0
+    private var idleVectorDue = false
     private var lastVectorClock: UInt64 = 0
     public var idleVectorEvery = 25
     /// Event rumors kept for anti-entropy; the oldest are forgotten beyond this many.
@@ -352,23 +353,33 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             vectorRounds += 1
             let active = membership.activeMembers
             let busy = bus.pendingCount > 0 || bus.clock != lastVectorClock || !bus.inStep
-            if !active.isEmpty, busy || vectorRounds % max(1, idleVectorEvery) == 0 {
+            if !active.isEmpty, busy {
                 lastVectorClock = bus.clock
-                // Busy: to every member this round's gossip pushes to, in the same datagrams, so
-                // clocks spread as fast as the events do (stability needs every member's clock
-                // past an event's time) — while the vector fits a datagram (a few hundred members;
-                // beyond, a vector is kilobytes over TCP); otherwise, or when nothing was pushed,
-                // to one random member.
+                idleVectorDue = false
+                // To every member this round's gossip pushes to, in the same datagrams, so clocks
+                // spread as fast as the events do (stability needs every member's clock past an
+                // event's time) — while the vector fits a datagram (a few hundred members; beyond,
+                // a vector is kilobytes over TCP); otherwise, or when nothing was pushed, to one
+                // random member.
                 var partners: [String] = []
                 let frame = compactVectorFrame(isReply: false)
-                if busy, fitsDatagram(frame) {
+                if fitsDatagram(frame) {
                     for send in sends where send.1.type == FrameType.rumors && !partners.contains(send.0) {
                         partners.append(send.0)
                     }
                 }
                 if partners.isEmpty { partners = [active[Int.random(in: 0..<active.count, using: &generator)].address] }
                 for partner in partners { sends.append(vectorSend(to: partner, frame)) }
+            } else if vectorRounds % max(1, idleVectorEvery) == 0 {
+                idleVectorDue = true
             }
+        }
+        // An idle bus's exchange waits for the next probe and rides in the ping's envelope, its
+        // answer in the ack's, as the size exchange does: a frame, not two signed datagrams.
+        if idleVectorDue, let ping = sends.first(where: { $0.1.type == FrameType.ping }) {
+            idleVectorDue = false
+            lastVectorClock = bus.clock
+            sends.append(vectorSend(to: ping.0, compactVectorFrame(isReply: false)))
         }
         effects += bus.tick(now: now).map(Effect.delivered)
         forgetOldEvents()
