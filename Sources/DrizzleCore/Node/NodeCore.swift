@@ -76,7 +76,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public init(
         signer: Signer, certificate: Certificate, trust: TrustStore, suite: Suite, address: String, epoch: UInt32,
         membership configuration: MembershipConfiguration = MembershipConfiguration(),
-        rumorPolicy: RumorPolicy = RumorPolicy(k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4)),
+        // A node pushes new events eagerly, so it keeps a rumor hot for 2 x fanout sends (as
+        // running nodes do, ConfigurationMapping); the simulator's nodes use this default.
+        rumorPolicy: RumorPolicy = RumorPolicy(
+            k: 3, mode: .push, fanout: 3, transmitLimit: .memberlist(multiplier: 4), minimumTransmits: 6),
         gossipIntervalNanoseconds: Int64 = 200_000_000, antiEntropyEveryRounds: Int = 50, datagramLimit: Int = 1200,
         replayWindow: Int = 1024, size sizeSettings: SizeSettings = SizeSettings(), pushSum: Bool = false,
         founding: Bool = true, sizeCycleNanoseconds: Int64 = 1_000_000_000,
