@@ -21,8 +21,8 @@ extension DrizzleConfiguration {
     /// transmit limit with its multiplier. A rumor is sent at least two rounds' worth of times
     /// (2 × fanout) before feedback may cool it: events are pushed eagerly, so feedback alone cooled
     /// them after one round, and about one event in 20 reached the last of 32 nodes only by pull
-    /// repair, seconds later. The simulator's nodes keep Demers' rule (`NodeCore`'s default): in
-    /// its chaos at 20 % loss the minimum raised false deaths (docs/experiments.md, Chaos).
+    /// repair, seconds later. `NodeCore`'s default policy, which the simulator's nodes use, has the
+    /// same minimum (docs/experiments.md, Chaos: over 40 seeds it did not raise false deaths).
     public var rumorPolicy: RumorPolicy {
         let (feedback, stop): (RumorPolicy.Feedback, RumorPolicy.Stop) =
             switch gossip.variant {
