@@ -36,6 +36,9 @@ let package = Package(
         .systemLibrary(name: "CSodium", pkgConfig: "libsodium", providers: [.apt(["libsodium-dev"])]),
         .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .target(name: "DrizzleCore", swiftSettings: strict),
+        // Standard output and error that survive a closed pipe, and the process's stop requests
+        // (signals, a reader gone): the executables' edge.
+        .target(name: "DrizzleTerminal", swiftSettings: strict),
         .target(name: "DrizzleCrypto", dependencies: ["CSodium", "DrizzleCore"], swiftSettings: strict),
         .target(
             name: "DrizzleConfig",
@@ -76,7 +79,7 @@ let package = Package(
             name: "drizzle",
             dependencies: [
                 "DrizzleCore", "DrizzleCrypto", "DrizzleConfig", "DrizzleSim", "DrizzleNode", "DrizzlePrompt", "BitDrizzle",
-                "CEditLine",
+                "CEditLine", "DrizzleTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,14 +98,14 @@ let package = Package(
         .executableTarget(
             name: "drizzle-chat",
             dependencies: [
-                "BitDrizzle", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "BitDrizzle", "DrizzleTerminal", .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Examples/Chat", exclude: ["demo.sh"], swiftSettings: strict),
         .executableTarget(
             name: "drizzle-keys",
             dependencies: [
-                "DrizzleCore", "DrizzleCrypto",
+                "DrizzleCore", "DrizzleCrypto", "DrizzleTerminal",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

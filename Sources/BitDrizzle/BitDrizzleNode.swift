@@ -278,7 +278,7 @@ public actor BitDrizzleNode: Service {
         guard let id = NodeID(hex: key) else { throw .notAKey(key) }
         do {
             let summary = try await scope == .network ? client.delete(id) : client.deleteLocally(id)
-            return DeleteResult(keys: summary.keys, removed: summary.removed)
+            return DeleteResult(keys: summary.keys, removed: summary.removed, keptShared: summary.keptShared)
         } catch {
             throw BitDrizzleError(error)
         }

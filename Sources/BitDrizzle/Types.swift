@@ -179,8 +179,13 @@ public struct ReadResult: Sendable, Hashable {
     public var seconds: Double
 }
 
-/// A file deleted: its keys (manifest and pieces), and the copies removed from replicas.
+/// A file deleted: its keys (manifest and pieces), and the copies removed from replicas. A file
+/// never shares a piece with another (each write salts its pieces), so deleting it leaves every
+/// other file readable.
 public struct DeleteResult: Sendable, Hashable {
     public var keys: Int
     public var removed: Int
+    /// Pieces left in place because the file was written before salts, when its pieces may be
+    /// another file's too (0 for files written since).
+    public var keptShared: Int = 0
 }

@@ -104,7 +104,7 @@ public struct DrizzleConfiguration: Sendable, Equatable {
 
         /// `data.file`, the original's default file for `W[L|N]`. Not empty.
         public var file: String
-        /// `data.piece_size`, the original's piece size in bytes. 1...16777216 (16 MiB).
+        /// `data.piece_size`, the original's piece size in bytes, 1 to `maximumPieceSize`.
         public var pieceSize: Int
         /// `data.test_key`, the original's test_key: the default key for `R`/`D`. 32 hex digits.
         public var testKey: String
@@ -326,6 +326,11 @@ public struct DrizzleConfiguration: Sendable, Equatable {
 extension DrizzleConfiguration {
     /// The built-in defaults, identical to the shipped `config/default.yaml`. Any key a file,
     /// the environment and the flags all leave out takes its value from here.
+    /// The largest `data.piece_size`: 8 MiB minus the 8-byte salt every piece blob starts with, so
+    /// that a blob fits one store message (the node's `DataClient.maximumPieceSize`; a test holds
+    /// the two equal).
+    public static let maximumPieceSize = 8 * 1024 * 1024 - 8
+
     public static let defaults = DrizzleConfiguration(
         node: Node(host: "127.0.0.1", peerBasePort: 40000, localBasePort: 50000, advertise: ""),
         net: Net(size: 24, seeds: [], scanHosts: ["127.0.0.1"]),

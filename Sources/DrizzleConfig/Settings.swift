@@ -57,7 +57,6 @@ private func atLeast(_ lower: Int) -> ClosedRange<Int> { lower...Int.max }
 /// Upper bounds that keep durations and products computed from settings (nanoseconds, transmit
 /// limits, suspicion timeouts) far from overflowing `Int`.
 private let oneDay = 86_400_000
-private let mebibytes16 = 16 * 1024 * 1024
 
 extension DrizzleConfiguration {
     /// Presents every setting to `visitor`, in the order of `config/default.yaml`. Adding a setting
@@ -73,7 +72,7 @@ extension DrizzleConfiguration {
         try visitor.visit("net.scan_hosts", &net.scanHosts, each: .nonEmpty)
 
         try visitor.visit("data.file", &data.file, .nonEmpty)
-        try visitor.visit("data.piece_size", &data.pieceSize, in: 1...mebibytes16)
+        try visitor.visit("data.piece_size", &data.pieceSize, in: 1...DrizzleConfiguration.maximumPieceSize)
         try visitor.visit("data.test_key", &data.testKey, .hexDigits(32))
         try visitor.visit("data.replicas", &data.replicas, in: atLeast(1))
         try visitor.visit("data.dir", &data.directory, .nonEmpty)

@@ -43,7 +43,7 @@ public enum PromptCommand: Equatable, Sendable {
         public var description: String {
             switch self {
             case .empty: ""
-            case .unknown(let word): "unknown command '\(word)' — type H for the list of commands"
+            case .unknown(let word): "unknown command '\(PromptCommand.echo(word, limit: 40))' — type H for the list of commands"
             case .missingArgument(let command, let usage), .badArgument(let command, let usage):
                 "\(command): usage: \(usage)"
             }
@@ -74,12 +74,23 @@ public enum PromptCommand: Equatable, Sendable {
         ("X", "Exit: stop every node this prompt started"),
     ]
 
-    /// Parses one line.
+    /// Parses one line. Arguments are separated by spaces; a file name with spaces is written in
+    /// quotes (`WN "my file.txt"` or `WN 'my file.txt'`), and a backslash
+    /// keeps the next character as it is (`WN my\ file.txt`).
     public init(parsing line: String) throws(ParseError) {
-        let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
-        guard let first = words.first else { throw .empty }
-        let arguments = Array(words.dropFirst())
+        let plain = line.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard let first = plain.first else { throw .empty }
         let word = first.uppercased()
+        let arguments: [String]
+        switch word {
+        case "W", "WL", "WN", "R", "RL", "RN", "D", "DL", "DN":
+            guard let words = Self.words(of: line) else {
+                throw .badArgument(word, usage: "\(word) [file] …: a quote is not closed (write \"my file.txt\")")
+            }
+            arguments = Array(words.dropFirst())
+        default:
+            arguments = Array(plain.dropFirst())
+        }
         switch word {
         case "H", "HELP", "?": self = .help
         case "LL": self = .localListener
@@ -128,6 +139,63 @@ public enum PromptCommand: Equatable, Sendable {
         case "D", "DL", "DN": self = .delete(word == "DL" ? .local : .network, key: arguments.first)
         default: throw .unknown(first)
         }
+    }
+
+    /// `line` split into words as a shell would for plain arguments: spaces separate, double or
+    /// single quotes group (`"my file.txt"`), a backslash outside single quotes keeps the next
+    /// character. `nil` when a quote is not closed.
+    static func words(of line: String) -> [String]? {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var quote: Character?
+        var escaped = false
+        for character in line {
+            if escaped {
+                current.append(character)
+                escaped = false
+            } else if character == "\\", quote != "'" {
+                escaped = true
+                inWord = true
+            } else if let open = quote {
+                if character == open { quote = nil } else { current.append(character) }
+            } else if character == "\"" || character == "'" {
+                quote = character
+                inWord = true
+            } else if character.isWhitespace {
+                if inWord { words.append(current) }
+                current = ""
+                inWord = false
+            } else {
+                current.append(character)
+                inWord = true
+            }
+        }
+        guard quote == nil else { return nil }
+        if escaped { current.append("\\") }
+        if inWord || escaped { words.append(current) }
+        return words
+    }
+
+    /// `text` made safe to print back: control characters shown as `^X` or `\u{…}`, and at most
+    /// `limit` characters, the rest counted (a 5 MB line is not echoed whole).
+    public static func echo(_ text: String, limit: Int = 200) -> String {
+        var shown = ""
+        var count = 0
+        for scalar in text.unicodeScalars {
+            guard count < limit else { break }
+            count += 1
+            switch scalar.value {
+            case 0..<0x20: shown += "^" + String(UnicodeScalar(UInt8(scalar.value + 0x40)))
+            case 0x7F: shown += "^?"
+            case 0x80..<0xA0, 0x2028, 0x2029, 0x202A...0x202E, 0x2066...0x2069:
+                shown += "\\u{\(String(scalar.value, radix: 16))}"
+            default: shown.unicodeScalars.append(scalar)
+            }
+        }
+        let total = text.unicodeScalars.count
+        if total > count { shown += "… (\(total) characters)" }
+        return shown
     }
 
     /// The text of `line` after its first `words` whitespace-separated words, inner spaces kept.

@@ -312,8 +312,23 @@ public actor PromptSession {
             return ["cannot issue keys: \(error)"]
         }
         let seed = await local.address ?? ""
+        // Every node's sockets are bound before any node starts: the first nodes' outgoing TCP
+        // connections take local ports from the kernel's ephemeral range, which holds the base
+        // ports, and must not take a port a later node needs (PortReservation).
+        var reservations: [Int: PortReservation] = [:]
         for index in 1..<count {
-            let node = BitDrizzleNode(options: options(for: index, seeds: [seed]), configuration: configuration, logger: logger)
+            let port = configuration.node.peerBasePort + index
+            do {
+                reservations[index] = try PortReservation.reserve(host: configuration.node.host, port: port)
+            } catch {
+                lines.append("node \(nodeName(index)) did not start: \(error)")
+            }
+        }
+        for index in 1..<count {
+            guard let reservation = reservations.removeValue(forKey: index) else { continue }
+            var nodeOptions = options(for: index, seeds: [seed])
+            nodeOptions.reservation = reservation
+            let node = BitDrizzleNode(options: nodeOptions, configuration: configuration, logger: logger)
             do {
                 try await node.start()
                 cluster.append(node)
@@ -510,7 +525,11 @@ public actor PromptSession {
         let text = text ?? configuration.data.testKey
         do {
             let summary = try await local.delete(key: text, scope: scope == .network ? .network : .local)
-            return [
+            let kept =
+                summary.keptShared > 0
+                ? ["kept its \(summary.keptShared) pieces: the file was written before pieces were salted, and other files may share them"]
+                : []
+            return kept + [
                 scope == .network
                     ? "deleted "
                         + (summary.keys == 1

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrizzleTerminal
 
 /// `drizzle`: the BitDrizzle node, its prompt, simulations and benchmarks.
 @main
@@ -16,4 +17,11 @@ struct Drizzle: AsyncParsableCommand {
             Adversary.self,
         ],
         defaultSubcommand: Prompt.self)
+
+    /// Makes standard output and error safe for a reader that goes away (`StandardStreams`)
+    /// before any command runs.
+    static func main() async {
+        StandardStreams.prepare()
+        await main(nil)
+    }
 }

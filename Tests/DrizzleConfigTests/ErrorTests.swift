@@ -102,7 +102,7 @@ struct ErrorTests {
             ("net:\n  size: 0\n", "net.size: must be between 1 and 65535, found 0"),
             ("node:\n  peer_base_port: 70000\n", "node.peer_base_port: must be between 1 and 65535, found 70000"),
             ("node:\n  local_base_port: 0\n", "node.local_base_port: must be between 1 and 65535, found 0"),
-            ("data:\n  piece_size: 0\n", "data.piece_size: must be between 1 and 16777216, found 0"),
+            ("data:\n  piece_size: 0\n", "data.piece_size: must be between 1 and 8388600, found 0"),
             (
                 "gossip:\n  max_datagram_bytes: 100\n",
                 "gossip.max_datagram_bytes: must be between 256 and 65507, found 100"

@@ -17,7 +17,9 @@ struct ManifestTests {
             start = end
         }
         let hash = file.withUnsafeBytes { Fixture.suite.digest128($0) }
-        return Manifest(name: name, fileSize: UInt64(fileSize), pieceSize: pieceSize, fileHash: hash, pieces: pieces)
+        return Manifest(
+            name: name, fileSize: UInt64(fileSize), pieceSize: pieceSize, fileHash: hash, salt: 0x0102_0304_0506_0708,
+            pieces: pieces)
     }
 
     @Test("a manifest survives encode and decode, an empty file and a non-ASCII name included")
@@ -37,33 +39,60 @@ struct ManifestTests {
         }
     }
 
-    @Test("the encoding is the documented layout, big-endian")
-    func layout() {
+    @Test("the encoding is the documented layout, big-endian, with the write's salt after the name (version 3)")
+    func layout() throws {
         let key = NodeID(high: 0x0102_0304_0506_0708, low: 0x090A_0B0C_0D0E_0F10)
         let manifest = Manifest(
-            name: "ab", fileSize: 5, pieceSize: 8, fileHash: key, pieces: [Manifest.Piece(key: key, size: 5)])
+            name: "ab", fileSize: 5, pieceSize: 8, fileHash: key, salt: 0xA1A2_A3A4_A5A6_A7A8,
+            pieces: [Manifest.Piece(key: key, size: 5)])
         let expected: [UInt8] =
-            Array("DRZM".utf8) + [1] + [0, 0, 0, 0, 0, 0, 0, 5] + [0, 0, 0, 8] + key.bytes + [0, 2] + Array("ab".utf8)
-            + [0, 0, 0, 1] + key.bytes + [0, 0, 0, 5]
+            Array("DRZM".utf8) + [3] + [0, 0, 0, 0, 0, 0, 0, 5] + [0, 0, 0, 8] + key.bytes + [0, 2] + Array("ab".utf8)
+            + [0xA1, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6, 0xA7, 0xA8] + [0, 0, 0, 1] + key.bytes + [0, 0, 0, 5]
         #expect(manifest.encoded == expected)
         #expect(manifest.offset(ofPiece: 3) == 24)
+        // A manifest written before salts (version 1) still reads, without a salt.
+        let unsalted = Manifest(
+            name: "ab", fileSize: 5, pieceSize: 8, fileHash: key, salt: nil, pieces: [Manifest.Piece(key: key, size: 5)])
+        let version1: [UInt8] =
+            Array("DRZM".utf8) + [1] + [0, 0, 0, 0, 0, 0, 0, 5] + [0, 0, 0, 8] + key.bytes + [0, 2] + Array("ab".utf8)
+            + [0, 0, 0, 1] + key.bytes + [0, 0, 0, 5]
+        #expect(unsalted.encoded == version1)
+        #expect(try Manifest(decoding: version1) == unsalted)
+    }
+
+    @Test("a piece is stored as the write's salt and its bytes: two writes of one file share no blob")
+    func saltedPieces() {
+        let bytes: [UInt8] = [1, 2, 3]
+        let first = Manifest.pieceBlob(bytes, salt: 0x0102_0304_0506_0708)
+        #expect(first == [1, 2, 3, 4, 5, 6, 7, 8, 1, 2, 3])
+        let second = Manifest.pieceBlob(bytes, salt: 9)
+        #expect(first.withUnsafeBytes { Fixture.suite.digest128($0) } != second.withUnsafeBytes { Fixture.suite.digest128($0) })
+        let manifest = Manifest(
+            name: "a", fileSize: 3, pieceSize: 3, fileHash: NodeID(high: 0, low: 1), salt: 0x0102_0304_0506_0708,
+            pieces: [])
+        #expect(manifest.pieceBytes(of: first).map(Array.init) == bytes)
+        #expect(manifest.pieceBytes(of: second) == nil, "a blob of another write is not this file's piece")
+        #expect(manifest.pieceBytes(of: [1, 2]) == nil)
     }
 
     @Test("a file of one piece up to 64 KiB travels inside its manifest (version 2): layout, round trip, limits")
     func inline() throws {
         let hash = NodeID(high: 1, low: 2)
-        let small = Manifest(name: "ab", pieceSize: 8, fileHash: hash, content: [7, 8, 9])
+        let small = Manifest(name: "ab", pieceSize: 8, fileHash: hash, salt: 5, content: [7, 8, 9])
         #expect(
             small.encoded
-                == Array("DRZM".utf8) + [2] + [0, 0, 0, 0, 0, 0, 0, 3] + [0, 0, 0, 8] + hash.bytes + [0, 2] + Array("ab".utf8)
-                + [7, 8, 9])
+                == Array("DRZM".utf8) + [4] + [0, 0, 0, 0, 0, 0, 0, 3] + [0, 0, 0, 8] + hash.bytes + [0, 2] + Array("ab".utf8)
+                + [0, 0, 0, 0, 0, 0, 0, 5] + [7, 8, 9])
+        let unsalted = Manifest(name: "ab", pieceSize: 8, fileHash: hash, salt: nil, content: [7, 8, 9])
+        #expect(Array(unsalted.encoded.prefix(5)) == Array("DRZM".utf8) + [2])
+        #expect(try Manifest(decoding: unsalted.encoded) == unsalted)
         #expect(try Manifest(decoding: small.encoded) == small)
         #expect(small.pieces.isEmpty && small.pieceTotal == 1 && small.fileSize == 3)
-        let empty = Manifest(name: "e", pieceSize: 1, fileHash: hash, content: [])
+        let empty = Manifest(name: "e", pieceSize: 1, fileHash: hash, salt: 1, content: [])
         #expect(try Manifest(decoding: empty.encoded) == empty)
         #expect(empty.pieceTotal == 0)
         let largest = Manifest(
-            name: "big", pieceSize: 1 << 20, fileHash: hash, content: [UInt8](repeating: 1, count: Manifest.maximumInlineBytes))
+            name: "big", pieceSize: 1 << 20, fileHash: hash, salt: 1, content: [UInt8](repeating: 1, count: Manifest.maximumInlineBytes))
         #expect(try Manifest(decoding: largest.encoded) == largest)
         // Which files are inline: one piece, at most 64 KiB.
         #expect(Manifest.isInline(fileSize: 1024, pieceSize: 1024))
@@ -71,10 +100,10 @@ struct ManifestTests {
         #expect(!Manifest.isInline(fileSize: UInt64(Manifest.maximumInlineBytes) + 1, pieceSize: 1 << 20))
         // Content longer than a piece or than 64 KiB, or a piece size of 0, is refused.
         for refused in [
-            Manifest(name: "a", pieceSize: 2, fileHash: hash, content: [1, 2, 3]),
-            Manifest(name: "a", pieceSize: 0, fileHash: hash, content: []),
+            Manifest(name: "a", pieceSize: 2, fileHash: hash, salt: 1, content: [1, 2, 3]),
+            Manifest(name: "a", pieceSize: 0, fileHash: hash, salt: 1, content: []),
             Manifest(
-                name: "a", pieceSize: 1 << 20, fileHash: hash,
+                name: "a", pieceSize: 1 << 20, fileHash: hash, salt: 1,
                 content: [UInt8](repeating: 1, count: Manifest.maximumInlineBytes + 1)),
         ] {
             #expect(throws: Manifest.DecodingError.inconsistentSizes) { try Manifest(decoding: refused.encoded) }
@@ -134,8 +163,8 @@ struct ManifestTests {
         #expect(!Manifest.looksLikeManifest(badMagic))
         #expect(!Manifest.looksLikeManifest(Array("DRZ".utf8)))
         var newVersion = encoded
-        newVersion[4] = 3
-        #expect(throws: Manifest.DecodingError.unsupportedVersion(3)) { try Manifest(decoding: newVersion) }
+        newVersion[4] = 5
+        #expect(throws: Manifest.DecodingError.unsupportedVersion(5)) { try Manifest(decoding: newVersion) }
         #expect(throws: Manifest.DecodingError.trailingBytes(3)) { try Manifest(decoding: encoded + [0, 0, 0]) }
         var writer = ByteWriter()
         writer.write(bytes: Manifest.magic)
@@ -145,6 +174,7 @@ struct ManifestTests {
         writer.write(bytes: [UInt8](repeating: 0, count: 16))
         writer.write(UInt16(1))
         writer.write(bytes: Array("a".utf8))
+        writer.write(UInt64(7))
         writer.write(UInt32.max)
         #expect(throws: Manifest.DecodingError.truncated) { try Manifest(decoding: writer.finish()) }
         #expect(throws: Manifest.DecodingError.tooLarge(Manifest.maximumEncodedBytes + 1)) {
@@ -213,8 +243,8 @@ struct ManifestTests {
 
     @Test("the size helpers say how big a manifest gets and which piece size keeps it under the limit")
     func sizeHelpers() throws {
-        #expect(Manifest.encodedSize(pieceCount: 0, nameBytes: 0) == 39)
-        #expect(Manifest.encodedSize(pieceCount: 3, nameBytes: 10) == 39 + 10 + 60)
+        #expect(Manifest.encodedSize(pieceCount: 0, nameBytes: 0) == 47)
+        #expect(Manifest.encodedSize(pieceCount: 3, nameBytes: 10) == 47 + 10 + 60)
         #expect(Manifest.encodedSize(pieceCount: Int.max, nameBytes: 10) == Int.max)
         #expect(Manifest.pieceCount(fileSize: 0, pieceSize: 256) == 0)
         #expect(Manifest.pieceCount(fileSize: 256, pieceSize: 256) == 1)
@@ -240,7 +270,8 @@ struct ManifestTests {
         let pieces = [Manifest.Piece](
             repeating: Manifest.Piece(key: NodeID(high: 1, low: 2), size: 1), count: pieceCount)
         var manifest = Manifest(
-            name: "data", fileSize: UInt64(pieceCount), pieceSize: 1, fileHash: NodeID(high: 3, low: 4), pieces: pieces)
+            name: "data", fileSize: UInt64(pieceCount), pieceSize: 1, fileHash: NodeID(high: 3, low: 4), salt: 1,
+            pieces: pieces)
         #expect(try Manifest(decoding: manifest.encoded) == manifest)
         manifest.pieces.append(Manifest.Piece(key: NodeID(high: 1, low: 2), size: 1))
         manifest.fileSize += 1

@@ -32,6 +32,22 @@ struct MembershipTests {
         _ = membership.receive(.sync(members: updates, isReply: true), from: third, address: "c:1", now: start, using: &generator)
     }
 
+    @Test("a node that leaves while its join is unanswered tells the seeds it asked, and stops asking them")
+    func leaveWhileJoining() {
+        var membership = Membership(me: me, address: "a:1", serial: 1, now: start)
+        var generator = SplitMix(seed: 1)
+        _ = membership.join(seeds: ["seed:1", "seed:2"], now: start)
+        let outputs = membership.leave(using: &generator)
+        var told: [String] = []
+        for case .send(let address, .sync(let members, _)) in outputs where members.first?.state == .left {
+            told.append(address)
+        }
+        #expect(told.sorted() == ["seed:1", "seed:2"])
+        #expect(!membership.isJoining)
+        let later = membership.tick(now: start.advanced(byNanoseconds: 5_000_000_000), using: &generator)
+        #expect(!later.contains { if case .send(_, .join) = $0 { true } else { false } })
+    }
+
     @Test("a join no seed answers is asked again after 50, 100, 200, 400, 800 ms, then every probe interval (1 s)")
     func joinRetries() {
         var membership = Membership(me: me, address: "a:1", serial: 1, now: start)

@@ -54,4 +54,52 @@ struct MemoryStoreTests {
             try await group.shutdownGracefully()
         }
     }
+
+    @Test("deleting a file never makes another unreadable: a copy of it, and a file sharing one 512-byte piece, still read back")
+    func deleteKeepsOtherFiles() async throws {
+        try await withCluster(["d0", "d1", "d2"]) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            var nodes: [NodeHost] = []
+            for name in ["d0", "d1", "d2"] {
+                nodes.append(
+                    try await NodeHost.start(
+                        NodeOptions(
+                            name: name, seeds: nodes.first.map { [$0.address] } ?? [], keysDirectory: keys,
+                            dataDirectory: keys + "/data", store: .memory, membership: fastMembership()),
+                        group: group, logger: logger))
+            }
+            let ring = nodes
+            #expect(await eventually(30) { await NodeHost.ringIsExact(ring) })
+            let (originalPath, original) = try randomFile(keys, bytes: 4096, name: "original.bin")
+            try FileManager.default.createDirectory(atPath: keys + "/copy", withIntermediateDirectories: true)
+            let copyPath = keys + "/copy/original.bin"
+            try Data(original).write(to: URL(fileURLWithPath: copyPath))
+            let (_, tail) = try randomFile(keys, bytes: 3584, name: "tail.bin")
+            let sharing = Array(original.prefix(512)) + tail
+            let sharingPath = keys + "/sharing.bin"
+            try Data(sharing).write(to: URL(fileURLWithPath: sharingPath))
+            let client = DataClient(node: nodes[0])
+            let written = try await client.write(file: originalPath, pieceSize: 512)
+            let copy = try await client.write(file: copyPath, pieceSize: 512)
+            let other = try await client.write(file: sharingPath, pieceSize: 512)
+            #expect(written.manifestKey != copy.manifestKey, "two writes of one file are two files")
+            let deleted = try await client.delete(written.manifestKey)
+            #expect(deleted.keys == 9 && deleted.keptShared == 0)
+            let reader = DataClient(node: nodes[1])
+            for (key, bytes, folder) in [(copy.manifestKey, original, "/out-copy"), (other.manifestKey, sharing, "/out-sharing")] {
+                let read = try await reader.read(key, into: keys + folder)
+                #expect(try Data(contentsOf: URL(fileURLWithPath: read.path)) == Data(bytes))
+            }
+            await #expect(throws: DataError.self) { try await reader.read(written.manifestKey, into: keys + "/out-gone") }
+            // The same holds in one node's store (WL, DL, RL).
+            let local = DataClient(node: nodes[2])
+            let first = try await local.writeLocally(file: originalPath, pieceSize: 512)
+            let second = try await local.writeLocally(file: copyPath, pieceSize: 512)
+            _ = try await local.deleteLocally(first.manifestKey)
+            let kept = try await local.readLocally(second.manifestKey, into: keys + "/out-local")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: kept.path)) == Data(original))
+            for node in nodes { await node.shutdown(graceful: false) }
+            try await group.shutdownGracefully()
+        }
+    }
 }

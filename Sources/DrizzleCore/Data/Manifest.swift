@@ -1,14 +1,20 @@
 /// What a stored file is made of: its name, size and BLAKE2b-128, and the keys of its pieces in order.
 ///
-/// A file is cut into pieces of `pieceSize` bytes (the last one may be shorter); each piece is stored
-/// under BLAKE2b-128 of its bytes, and the manifest itself is stored under BLAKE2b-128 of `encoded`.
-/// Piece `i` starts at byte `i * pieceSize` of the file. A file that is one piece of at most
-/// `maximumInlineBytes` travels inside its manifest instead (`content`): one blob, one lookup and
-/// one store per replica rather than two of each.
+/// A file is cut into pieces of `pieceSize` bytes (the last one may be shorter). Each write draws a
+/// random `salt`; piece `i` is stored as the blob `salt ‖ bytes` under BLAKE2b-128 of that blob, and
+/// the manifest itself is stored under BLAKE2b-128 of `encoded`. Blobs stay content-addressed (a
+/// replica checks a blob against its key), but two writes never share one — not a copy of a file,
+/// not two files with one identical piece — so deleting a file (`DN`) can remove every blob it
+/// wrote without making another file unreadable. Piece `i` starts at byte `i * pieceSize` of the
+/// file. A file that is one piece of at most `maximumInlineBytes` travels inside its manifest
+/// instead (`content`): one blob, one lookup and one store per replica rather than two of each.
 ///
 /// Encoding (big-endian): magic "DRZM", version (u8), file size (u64), piece size (u32), file hash
-/// (16 bytes), name length (u16) and UTF-8 name; then in version 1 the piece count (u32) and per
-/// piece its key (16 bytes) and size (u32), in version 2 (inline) the file's bytes to the end.
+/// (16 bytes), name length (u16) and UTF-8 name; in versions 3 and 4 then the salt (u64); then in
+/// versions 1 and 3 the piece count (u32) and per piece its key (16 bytes) and size (u32), in
+/// versions 2 and 4 (inline) the file's bytes to the end. Versions 1 and 2, written before salts,
+/// are still read; their pieces may be shared with other files, so deleting one removes only its
+/// manifest.
 public struct Manifest: Hashable, Sendable {
     /// One piece of the file: where it is stored and how many bytes it holds.
     public struct Piece: Hashable, Sendable {
@@ -35,43 +41,74 @@ public struct Manifest: Hashable, Sendable {
     public var pieces: [Piece]
     /// The whole file, when it travels inside the manifest (version 2); nil for a file in pieces.
     public var content: [UInt8]?
+    /// The write's random salt, the first 8 bytes of every piece blob (versions 3 and 4); nil for a
+    /// manifest written before salts (versions 1 and 2), whose blobs are the bare pieces.
+    public var salt: UInt64?
 
     public static let magic: [UInt8] = Array("DRZM".utf8)
     /// The version of a manifest that lists pieces.
-    public static let version: UInt8 = 1
+    public static let version: UInt8 = 3
     /// The version of a manifest that holds the file itself.
-    public static let inlineVersion: UInt8 = 2
+    public static let inlineVersion: UInt8 = 4
+    /// The version of a manifest that lists unsalted pieces (read, no longer written).
+    public static let unsaltedVersion: UInt8 = 1
+    /// The version of an inline manifest without a salt (read, no longer written).
+    public static let unsaltedInlineVersion: UInt8 = 2
+    /// Bytes of the salt at the start of every piece blob.
+    public static let saltBytes = 8
     /// The largest file kept inside its manifest (64 KiB), when it is also no longer than one piece.
     public static let maximumInlineBytes = 64 << 10
     /// The largest manifest written or accepted, in bytes (8 MiB).
     public static let maximumEncodedBytes = 8 << 20
     /// The longest name, in UTF-8 bytes.
     public static let maximumNameBytes = 1_024
-    /// Bytes of the encoding before the name and the pieces: magic, version, sizes, hash, lengths.
-    static let fixedBytes = 4 + 1 + 8 + 4 + NodeID.byteCount + 2 + 4
+    /// Bytes of the encoding before the name and the pieces: magic, version, sizes, hash, lengths, salt.
+    static let fixedBytes = 4 + 1 + 8 + 4 + NodeID.byteCount + 2 + 4 + saltBytes
     /// Bytes of the encoding per piece: key and size.
     static let bytesPerPiece = NodeID.byteCount + 4
 
     /// A manifest from its parts. `encoded` of a manifest that breaks the rules checked by
     /// `init(decoding:)` (a bad name, sizes that do not add up) does not decode.
-    public init(name: String, fileSize: UInt64, pieceSize: UInt32, fileHash: NodeID, pieces: [Piece]) {
+    public init(name: String, fileSize: UInt64, pieceSize: UInt32, fileHash: NodeID, salt: UInt64?, pieces: [Piece]) {
         self.name = name
         self.fileSize = fileSize
         self.pieceSize = pieceSize
         self.fileHash = fileHash
+        self.salt = salt
         self.pieces = pieces
         content = nil
     }
 
     /// A manifest holding the whole file (`content.count` bytes, at most `maximumInlineBytes` and
-    /// at most `pieceSize`, or it does not decode).
-    public init(name: String, pieceSize: UInt32, fileHash: NodeID, content: [UInt8]) {
+    /// at most `pieceSize`, or it does not decode). The salt makes two writes of one small file two
+    /// blobs, as it does for pieces.
+    public init(name: String, pieceSize: UInt32, fileHash: NodeID, salt: UInt64?, content: [UInt8]) {
         self.name = name
         fileSize = UInt64(content.count)
         self.pieceSize = pieceSize
         self.fileHash = fileHash
+        self.salt = salt
         pieces = []
         self.content = content
+    }
+
+    /// The blob a piece of a write with `salt` is stored as: the salt (8 bytes, big-endian), then
+    /// the piece's bytes. Its key is BLAKE2b-128 of the blob.
+    public static func pieceBlob(_ bytes: some Collection<UInt8>, salt: UInt64) -> [UInt8] {
+        var blob: [UInt8] = []
+        blob.reserveCapacity(saltBytes + bytes.count)
+        for shift in stride(from: 56, through: 0, by: -8) { blob.append(UInt8(truncatingIfNeeded: salt >> UInt64(shift))) }
+        blob.append(contentsOf: bytes)
+        return blob
+    }
+
+    /// The piece's bytes inside a blob of this manifest, or nil when the blob does not start with
+    /// this manifest's salt. A manifest without a salt (version 1) stored bare pieces.
+    public func pieceBytes(of blob: [UInt8]) -> ArraySlice<UInt8>? {
+        guard let salt else { return blob[...] }
+        guard blob.count >= Self.saltBytes else { return nil }
+        let prefix = blob.prefix(Self.saltBytes).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return prefix == salt ? blob.dropFirst(Self.saltBytes) : nil
     }
 
     /// True for a file of `fileSize` bytes cut in pieces of `pieceSize`: it fits one piece and
@@ -114,12 +151,18 @@ public struct Manifest: Hashable, Sendable {
         let listed = Manifest.encodedSize(pieceCount: pieces.count, nameBytes: nameBytes.count)
         var writer = ByteWriter(capacity: listed + (content?.count ?? 0))
         writer.write(bytes: Manifest.magic)
-        writer.write(content == nil ? Manifest.version : Manifest.inlineVersion)
+        switch (content == nil, salt == nil) {
+        case (true, false): writer.write(Manifest.version)
+        case (false, false): writer.write(Manifest.inlineVersion)
+        case (true, true): writer.write(Manifest.unsaltedVersion)
+        case (false, true): writer.write(Manifest.unsaltedInlineVersion)
+        }
         writer.write(fileSize)
         writer.write(pieceSize)
         writer.write(bytes: fileHash.bytes)
         writer.write(UInt16(truncatingIfNeeded: nameBytes.count))
         writer.write(bytes: nameBytes)
+        if let salt { writer.write(salt) }
         if let content {
             writer.write(bytes: content)
             return writer.finish()
@@ -140,9 +183,10 @@ public struct Manifest: Hashable, Sendable {
         guard let magic = reader.readBytes(Manifest.magic.count) else { throw .truncated }
         guard magic == Manifest.magic else { throw .badMagic }
         guard let version = reader.readUInt8() else { throw .truncated }
-        guard version == Manifest.version || version == Manifest.inlineVersion else {
-            throw .unsupportedVersion(version)
-        }
+        let versions = [Manifest.version, Manifest.inlineVersion, Manifest.unsaltedVersion, Manifest.unsaltedInlineVersion]
+        guard versions.contains(version) else { throw .unsupportedVersion(version) }
+        let salted = version == Manifest.version || version == Manifest.inlineVersion
+        let inline = version == Manifest.inlineVersion || version == Manifest.unsaltedInlineVersion
         guard bytes.count <= Manifest.maximumEncodedBytes else { throw .tooLarge(bytes.count) }
         guard let fileSize = reader.readUInt64(), let pieceSize = reader.readUInt32(),
             let hashHigh = reader.readUInt64(), let hashLow = reader.readUInt64(),
@@ -151,11 +195,16 @@ public struct Manifest: Hashable, Sendable {
         guard let name = String(validating: nameBytes, as: UTF8.self) else { throw .nameNotUTF8 }
         guard Manifest.isValidName(name) else { throw .badName }
         let fileHash = NodeID(high: hashHigh, low: hashLow)
-        if version == Manifest.inlineVersion {
+        var salt: UInt64?
+        if salted {
+            guard let read = reader.readUInt64() else { throw .truncated }
+            salt = read
+        }
+        if inline {
             guard let content = reader.readBytes(reader.remaining), UInt64(content.count) == fileSize, pieceSize > 0,
                 Manifest.isInline(fileSize: fileSize, pieceSize: pieceSize)
             else { throw .inconsistentSizes }
-            self.init(name: name, pieceSize: pieceSize, fileHash: fileHash, content: content)
+            self.init(name: name, pieceSize: pieceSize, fileHash: fileHash, salt: salt, content: content)
             return
         }
         guard let pieceCount = reader.readUInt32() else { throw .truncated }
@@ -173,7 +222,7 @@ public struct Manifest: Hashable, Sendable {
         guard Manifest.sizesAreConsistent(fileSize: fileSize, pieceSize: pieceSize, pieces: pieces) else {
             throw .inconsistentSizes
         }
-        self.init(name: name, fileSize: fileSize, pieceSize: pieceSize, fileHash: fileHash, pieces: pieces)
+        self.init(name: name, fileSize: fileSize, pieceSize: pieceSize, fileHash: fileHash, salt: salt, pieces: pieces)
     }
 
     /// True when `bytes` start with the manifest magic: worth trying `init(decoding:)` on.

@@ -173,8 +173,12 @@ public struct Membership: Sendable {
         incarnation += 1
         let update = MemberUpdate(selfMember, reporter: me)
         broadcasts.enqueue(update)
-        let targets = activeMembers.shuffled(using: &generator).prefix(max(3, configuration.indirectChecks))
-        return targets.map { .send(to: $0.address, message: .sync(members: [update], isReply: true)) }
+        let targets = activeMembers.shuffled(using: &generator).prefix(max(3, configuration.indirectChecks)).map(\.address)
+        // A node that leaves while its join is still unanswered tells the seeds it asked: they may
+        // have let it in already, and would otherwise hold it as a member until they find it dead.
+        let seeds = pendingSeeds.filter { !targets.contains($0) }
+        pendingSeeds = []
+        return (targets + seeds).map { .send(to: $0, message: .sync(members: [update], isReply: true)) }
     }
 
     /// Expels a member for good (its certificate was revoked): declared dead at once, never re-admitted.

@@ -27,6 +27,8 @@ public struct DeleteSummary: Sendable {
     public var keys: Int
     /// Copies removed, over all replicas.
     public var removed: Int
+    /// Pieces left in place: a manifest written before salts may share them with other files.
+    public var keptShared: Int
 }
 
 /// Progress of a long write or read: bytes done of bytes in all.
@@ -48,15 +50,20 @@ public struct DataClient: Sendable {
 
     public init(node: NodeHost) { self.node = node }
 
+    /// The largest piece: a blob (the salt and the piece) must fit one store message's blob.
+    public static let maximumPieceSize = DataMessage.maximumBlobBytes - Manifest.saltBytes
+
     // MARK: Network
 
     /// Splits the file into pieces, stores each on its r replicas, then the manifest. A file of one
-    /// piece (up to 64 KiB) goes inside its manifest: one blob stored.
+    /// piece (up to 64 KiB) goes inside its manifest: one blob stored. Every write has its own salt
+    /// (`Manifest`): its blobs are its own, and deleting another file never touches them.
     public func write(file path: String, pieceSize: Int, progress: DataProgress? = nil) async throws -> WriteSummary {
         let started = ContinuousClock.now
         var reader = try openPieces(path, pieceSize: pieceSize)
+        let salt = SecureRandom.nonZeroUInt64()
         if Manifest.isInline(fileSize: reader.fileSize, pieceSize: reader.pieceSize) {
-            let (blob, manifest) = try inlineBlob(reader, path: path)
+            let (blob, manifest) = try inlineBlob(reader, path: path, salt: salt)
             let replicas = try await store([blob], on: try await holders(of: blob.key))
             progress?(manifest.fileSize, manifest.fileSize)
             return WriteSummary(
@@ -81,12 +88,14 @@ public struct DataClient: Sendable {
                 inFlight += 1
             }
             while let bytes = try reader.next() {
-                let key = bytes.withUnsafeBytes { suite.digest128($0) }
+                try Task.checkCancellation()
+                let blob = Manifest.pieceBlob(bytes, salt: salt)
+                let key = blob.withUnsafeBytes { suite.digest128($0) }
                 pieces.append(Manifest.Piece(key: key, size: UInt32(bytes.count)))
                 let replicas = try await holders(of: key)
                 let owner = replicas[0].id
-                pending[owner, default: (replicas, [], 0)].blobs.append(Blob(key: key, bytes: bytes))
-                pending[owner, default: (replicas, [], 0)].bytes += bytes.count + 20
+                pending[owner, default: (replicas, [], 0)].blobs.append(Blob(key: key, bytes: blob))
+                pending[owner, default: (replicas, [], 0)].bytes += blob.count + 20
                 if let batch = pending[owner], batch.bytes >= batchBytes || batch.blobs.count >= batchBlobs {
                     pending[owner] = nil
                     try await submit(batch.replicas, batch.blobs)
@@ -98,7 +107,8 @@ public struct DataClient: Sendable {
             for try await reached in group { fewest = min(fewest, reached) }
         }
         guard let fileHash = reader.finish() else { throw DataError.file("\(path) changed while it was read: write it again") }
-        let manifest = Manifest(name: name, fileSize: total, pieceSize: UInt32(pieceSize), fileHash: fileHash, pieces: pieces)
+        let manifest = Manifest(
+            name: name, fileSize: total, pieceSize: UInt32(pieceSize), fileHash: fileHash, salt: salt, pieces: pieces)
         let encoded = manifest.encoded
         let manifestKey = encoded.withUnsafeBytes { suite.digest128($0) }
         let replicas = try await holders(of: manifestKey)
@@ -158,13 +168,15 @@ public struct DataClient: Sendable {
                     inFlight -= 1
                     repaired += fixed
                     for blob in blobs {
-                        for index in places[blob.key] ?? [] {
+                        let indices = places[blob.key] ?? []
+                        let bytes = try pieceBytes(of: blob, in: manifest, index: indices.first ?? 0)
+                        for index in indices {
                             do {
-                                try assembler.write(blob.bytes, at: manifest.offset(ofPiece: index))
+                                try assembler.write(bytes, at: manifest.offset(ofPiece: index))
                             } catch {
                                 throw DataError.file("\(error)")
                             }
-                            done += UInt64(blob.bytes.count)
+                            done += UInt64(bytes.count)
                         }
                     }
                     progress?(done, manifest.fileSize)
@@ -180,11 +192,12 @@ public struct DataClient: Sendable {
     }
 
     /// Deletes the manifest and every piece on all their replicas (tombstones keep stale
-    /// replicas from spreading them again).
+    /// replicas from spreading them again). The pieces are this write's own (salted, `Manifest`),
+    /// so no other file loses any; of a manifest written before salts only the manifest goes.
     public func delete(_ key: NodeID) async throws -> DeleteSummary {
         let manifest = try await fetchManifest(key)
         var byOwner: [NodeID: (replicas: [RingPeer], keys: [NodeID])] = [:]
-        for piece in Set(manifest.pieces.map(\.key)) + [key] {
+        for piece in Self.ownKeys(of: manifest) + [key] {
             let replicas = try await holders(of: piece)
             byOwner[replicas[0].id, default: (replicas, [])].keys.append(piece)
         }
@@ -209,7 +222,26 @@ public struct DataClient: Sendable {
             }
             return await group.reduce(0, +)
         }
-        return DeleteSummary(keys: Set(manifest.pieces.map(\.key)).count + 1, removed: removed)
+        return DeleteSummary(keys: Self.ownKeys(of: manifest).count + 1, removed: removed, keptShared: Self.sharedCount(of: manifest))
+    }
+
+    /// The piece keys a delete of `manifest` removes: all of a salted write's, none of an
+    /// unsalted one's (they may be another file's too).
+    static func ownKeys(of manifest: Manifest) -> Set<NodeID> {
+        manifest.salt == nil ? [] : Set(manifest.pieces.map(\.key))
+    }
+
+    /// How many pieces a delete of `manifest` keeps because other files may share them.
+    static func sharedCount(of manifest: Manifest) -> Int {
+        manifest.salt == nil ? Set(manifest.pieces.map(\.key)).count : 0
+    }
+
+    /// The file bytes of piece `index` in `blob`, checked against the manifest (salt and size).
+    private func pieceBytes(of blob: Blob, in manifest: Manifest, index: Int) throws -> [UInt8] {
+        guard let bytes = manifest.pieceBytes(of: blob.bytes), manifest.pieces.indices.contains(index),
+            bytes.count == Int(manifest.pieces[index].size)
+        else { throw DataError.pieceUnavailable(blob.key, index: index) }
+        return Array(bytes)
     }
 
     // MARK: Local store
@@ -218,8 +250,9 @@ public struct DataClient: Sendable {
     public func writeLocally(file path: String, pieceSize: Int, progress: DataProgress? = nil) async throws -> WriteSummary {
         let started = ContinuousClock.now
         var reader = try openPieces(path, pieceSize: pieceSize)
+        let salt = SecureRandom.nonZeroUInt64()
         if Manifest.isInline(fileSize: reader.fileSize, pieceSize: reader.pieceSize) {
-            let (blob, manifest) = try inlineBlob(reader, path: path)
+            let (blob, manifest) = try inlineBlob(reader, path: path, salt: salt)
             guard await node.storeLocally(blob) else { throw DataError.pieceNotStored(blob.key) }
             return WriteSummary(
                 manifestKey: blob.key, bytes: manifest.fileSize, pieces: manifest.pieceTotal,
@@ -228,15 +261,19 @@ public struct DataClient: Sendable {
         var pieces: [Manifest.Piece] = []
         var done: UInt64 = 0
         while let bytes = try reader.next() {
-            let key = bytes.withUnsafeBytes { suite.digest128($0) }
-            guard await node.storeLocally(Blob(key: key, bytes: bytes)) else { throw DataError.pieceNotStored(key) }
+            try Task.checkCancellation()
+            let blob = Manifest.pieceBlob(bytes, salt: salt)
+            let key = blob.withUnsafeBytes { suite.digest128($0) }
+            guard await node.storeLocally(Blob(key: key, bytes: blob)) else { throw DataError.pieceNotStored(key) }
             pieces.append(Manifest.Piece(key: key, size: UInt32(bytes.count)))
             done += UInt64(bytes.count)
             progress?(done, reader.fileSize)
         }
         let (name, total) = (reader.name, reader.fileSize)
         guard let fileHash = reader.finish() else { throw DataError.file("\(path) changed while it was read: write it again") }
-        let encoded = Manifest(name: name, fileSize: total, pieceSize: UInt32(pieceSize), fileHash: fileHash, pieces: pieces).encoded
+        let encoded = Manifest(
+            name: name, fileSize: total, pieceSize: UInt32(pieceSize), fileHash: fileHash, salt: salt, pieces: pieces
+        ).encoded
         let manifestKey = encoded.withUnsafeBytes { suite.digest128($0) }
         guard await node.storeLocally(Blob(key: manifestKey, bytes: encoded)) else { throw DataError.pieceNotStored(manifestKey) }
         return WriteSummary(manifestKey: manifestKey, bytes: total, pieces: pieces.count, seconds: seconds(since: started), replicas: 1)
@@ -253,10 +290,12 @@ public struct DataClient: Sendable {
         var assembler = try assemble(folder: folder, name: manifest.name)
         do {
             for (index, piece) in manifest.pieces.enumerated() {
-                guard let bytes = await node.readLocally(piece.key), verified(bytes, piece.key) else {
+                try Task.checkCancellation()
+                guard let blob = await node.readLocally(piece.key), verified(blob, piece.key) else {
                     throw DataError.file(
                         "piece \(index) (\(piece.key)) is not in this node's store: RL reads only the local store — use RN")
                 }
+                let bytes = try pieceBytes(of: Blob(key: piece.key, bytes: blob), in: manifest, index: index)
                 do { try assembler.write(bytes, at: manifest.offset(ofPiece: index)) } catch { throw DataError.file(error.description) }
             }
         } catch {
@@ -271,8 +310,8 @@ public struct DataClient: Sendable {
         guard let bytes = await node.readLocally(key) else { throw DataError.notFound(key) }
         let manifest = try decodeManifest(bytes, key: key)
         var removed = 0
-        for piece in Set(manifest.pieces.map(\.key)) + [key] where await node.removeLocally(piece) { removed += 1 }
-        return DeleteSummary(keys: Set(manifest.pieces.map(\.key)).count + 1, removed: removed)
+        for piece in Self.ownKeys(of: manifest) + [key] where await node.removeLocally(piece) { removed += 1 }
+        return DeleteSummary(keys: Self.ownKeys(of: manifest).count + 1, removed: removed, keptShared: Self.sharedCount(of: manifest))
     }
 
     // MARK: Pieces on replicas
@@ -356,14 +395,14 @@ public struct DataClient: Sendable {
 
     /// The manifest holding the whole file, read to its end, and the blob it is stored as (under
     /// BLAKE2b-128 of its encoding), for a file that is inline (`Manifest.isInline(fileSize:pieceSize:)`).
-    private func inlineBlob(_ reader: consuming FilePieceReader, path: String) throws -> (Blob, Manifest) {
+    private func inlineBlob(_ reader: consuming FilePieceReader, path: String, salt: UInt64) throws -> (Blob, Manifest) {
         let content: [UInt8]
         do { content = try reader.next() ?? [] } catch { throw DataError.file(error.description) }
         let (name, pieceSize) = (reader.name, reader.pieceSize)
         guard let fileHash = reader.finish() else {
             throw DataError.file("\(path) changed while it was read: write it again")
         }
-        let manifest = Manifest(name: name, pieceSize: pieceSize, fileHash: fileHash, content: content)
+        let manifest = Manifest(name: name, pieceSize: pieceSize, fileHash: fileHash, salt: salt, content: content)
         let encoded = manifest.encoded
         return (Blob(key: encoded.withUnsafeBytes { suite.digest128($0) }, bytes: encoded), manifest)
     }
@@ -406,7 +445,7 @@ public struct DataClient: Sendable {
     }
 
     private func openPieces(_ path: String, pieceSize: Int) throws -> FilePieceReader {
-        guard pieceSize >= 1, pieceSize <= DataMessage.maximumBlobBytes else { throw DataError.badPieceSize(pieceSize) }
+        guard pieceSize >= 1, pieceSize <= Self.maximumPieceSize else { throw DataError.badPieceSize(pieceSize) }
         let reader: FilePieceReader
         do {
             reader = try FilePieceReader(path: path, pieceSize: UInt32(pieceSize))
@@ -415,7 +454,7 @@ public struct DataClient: Sendable {
         }
         let nameBytes = reader.name.utf8.count
         if Manifest.encodedSize(pieceCount: Int(reader.pieceCount), nameBytes: nameBytes) > Manifest.maximumEncodedBytes {
-            let minimum = Manifest.minimumPieceSize(fileSize: reader.fileSize, nameBytes: nameBytes).map(Int.init) ?? DataMessage.maximumBlobBytes
+            let minimum = Manifest.minimumPieceSize(fileSize: reader.fileSize, nameBytes: nameBytes).map(Int.init) ?? Self.maximumPieceSize
             throw DataError.pieceSizeTooSmall(minimum: minimum)
         }
         return reader

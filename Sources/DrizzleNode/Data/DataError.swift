@@ -30,7 +30,7 @@ public enum DataError: Error, Sendable, CustomStringConvertible {
             "the reassembled file hashes to \(found), not \(expected): nothing was written; read again"
         case .pieceSizeTooSmall(let minimum):
             "the piece size is too small for a file this big: use at least \(minimum) bytes"
-        case .badPieceSize(let size): "piece size \(size) is out of range: use 1 to \(DataMessage.maximumBlobBytes) bytes"
+        case .badPieceSize(let size): "piece size \(size) is out of range: use 1 to \(DataClient.maximumPieceSize) bytes"
         case .file(let text): text
         case .lookup(let failure): failure.description
         }

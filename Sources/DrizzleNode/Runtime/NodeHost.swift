@@ -65,6 +65,9 @@ public struct NodeOptions: Sendable {
     public var clock: ClockModel
     /// How the node synchronises its clock with the cluster.
     public var clockSync: ClockSync.Configuration
+    /// Sockets already bound to `bindHost:bindPort` (multi mode binds every node's before it
+    /// starts any; see `PortReservation`). `nil`: the node binds its own.
+    public var reservation: PortReservation?
 
     public init(
         name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
@@ -277,17 +280,19 @@ public actor NodeHost {
         drops inboundDrops: InboundDrops
     ) async throws(NodeStartError) -> (udp: any Channel, tcp: any Channel) {
         let bindText = "\(options.bindHost):\(options.bindPort)"
+        let reserved = options.reservation?.take()
         let udp: any Channel
         do {
             udp = try await bindDatagram(
-                host: options.bindHost, port: options.bindPort, group: group, arrivals: continuation, drops: inboundDrops)
+                host: options.bindHost, port: options.bindPort, group: group, arrivals: continuation, drops: inboundDrops,
+                reserved: reserved?.datagram)
         } catch {
             throw NodeStartError.bind(bindText, reason: "\(error)")
         }
         let port = udp.localAddress?.port ?? options.bindPort
         let tcp: any Channel
         do {
-            tcp = try await ServerBootstrap(group: group)
+            let bootstrap = ServerBootstrap(group: group)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
@@ -296,9 +301,14 @@ public actor NodeHost {
                         try channel.pipeline.syncOperations.addHandler(StreamInbound(arrivals: continuation, drops: inboundDrops))
                     }
                 }
-                .bind(host: options.bindHost, port: port).get()
+            if let reserved {
+                tcp = try await bootstrap.withBoundSocket(reserved.stream).get()
+            } else {
+                tcp = try await bootstrap.bind(host: options.bindHost, port: port).get()
+            }
         } catch {
             try? await udp.close()
+            if let reserved { close(reserved.stream) }
             throw NodeStartError.bind("\(options.bindHost):\(port) (TCP)", reason: "\(error)")
         }
         return (udp, tcp)
@@ -306,9 +316,9 @@ public actor NodeHost {
 
     private static func bindDatagram(
         host: String, port: Int, group: any EventLoopGroup, arrivals continuation: AsyncStream<Arrival>.Continuation,
-        drops inboundDrops: InboundDrops
+        drops inboundDrops: InboundDrops, reserved: Int32? = nil
     ) async throws -> any Channel {
-        try await DatagramBootstrap(group: group)
+        let bootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.maxMessagesPerRead, value: 16)
             // 2 MiB, as memberlist asks (the kernel caps it at net.core.rmem_max): a burst
@@ -319,7 +329,8 @@ public actor NodeHost {
                     try channel.pipeline.syncOperations.addHandler(DatagramInbound(arrivals: continuation, drops: inboundDrops))
                 }
             }
-            .bind(host: host, port: port).get()
+        if let reserved { return try await bootstrap.withBoundSocket(reserved).get() }
+        return try await bootstrap.bind(host: host, port: port).get()
     }
 
     /// SwiftNIO closes a datagram channel when a send fails with anything but EMSGSIZE or

@@ -5,6 +5,7 @@ import DrizzleCore
 import BitDrizzle
 import DrizzleNode
 import DrizzlePrompt
+import DrizzleTerminal
 import Foundation
 import Logging
 import NIOPosix
@@ -84,7 +85,7 @@ struct Agent: AsyncParsableCommand {
             throw fail(error.description)
         }
         guard let runtime = await node.runtime else { throw fail("the node stopped while starting") }
-        FileHandle.standardError.write(Data("drizzle agent \(name) listening on \(runtime.address), id \(runtime.id)\n".utf8))
+        StandardStreams.write("drizzle agent \(name) listening on \(runtime.address), id \(runtime.id)\n", to: .error)
         var metricsServer: MetricsServer?
         let metricsAddress = metrics ?? loaded.metrics.listen
         if !metricsAddress.isEmpty {
@@ -96,7 +97,7 @@ struct Agent: AsyncParsableCommand {
             do {
                 metricsServer = try await MetricsServer.start(
                     host: metricsHost, port: metricsPort, group: group) { exposition.exposition() }
-                FileHandle.standardError.write(Data("drizzle agent \(name): metrics at http://\(metricsAddress)/metrics\n".utf8))
+                StandardStreams.write("drizzle agent \(name): metrics at http://\(metricsAddress)/metrics\n", to: .error)
             } catch {
                 await node.stop(gracefully: false)
                 throw fail("cannot serve metrics on \(metricsAddress): \(error)")
@@ -105,7 +106,7 @@ struct Agent: AsyncParsableCommand {
         let session = PromptSession(configuration: loaded, logger: logger)
         var started = await session.adopt(node)
         if let eventHandler { started += await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) }
-        for line in started { FileHandle.standardError.write(Data("drizzle agent \(name): \(line)\n".utf8)) }
+        for line in started { StandardStreams.write("drizzle agent \(name): \(line)\n", to: .error) }
         await waitForTermination()
         await session.stopAll()
         await metricsServer?.close()
@@ -122,35 +123,10 @@ func splitHostPort(_ text: String) -> (String, Int)? {
     return host.isEmpty ? nil : (host, port)
 }
 
-/// Returns when the process receives SIGINT or SIGTERM.
-func waitForTermination() async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let resumed = SignalLatch(continuation)
-        for signalNumber in [SIGINT, SIGTERM] {
-            signal(signalNumber, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-            source.setEventHandler { resumed.fire() }
-            source.resume()
-            SignalLatch.keep(source)
-        }
-    }
-}
-
-/// Resumes a continuation once, however many signals arrive.
-final class SignalLatch: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    func fire() {
-        lock.lock()
-        let pending = continuation
-        continuation = nil
-        lock.unlock()
-        pending?.resume()
-    }
-
-    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
+/// Returns at the first SIGINT or SIGTERM, or when the reader of standard output or error went
+/// away (`drizzle agent … 2>&1 | head -3`): the caller then stops its nodes gracefully.
+@discardableResult
+func waitForTermination() async -> StopRequest {
+    StopRequests.shared.install()
+    return await StopRequests.shared.next()
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import DrizzleConfig
 import DrizzleNode
 import DrizzlePrompt
+import DrizzleTerminal
 import Foundation
 import NIOPosix
 
@@ -26,14 +27,19 @@ struct Attach: AsyncParsableCommand {
         } catch {
             throw fail("cannot reach the control socket \(path): \(error) (is the node running? pass its socket path)")
         }
-        let reader = LineReader(prompt: "Enter a command or type H for help:")
-        while let line = await reader.next() {
+        let console = Console(prompt: "Enter a command or type H for help:")
+        StopRequests.shared.install()
+        // Ctrl-C at an empty line, Ctrl-D, SIGTERM or a reader gone detach; the node keeps running.
+        let stops = Task {
+            for await request in StopRequests.shared.requests {
+                if request == .interrupt { console.interrupt() } else { console.stop() }
+            }
+        }
+        defer { stops.cancel() }
+        while case .line(let line) = await console.next() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
-            if trimmed.uppercased() == "X" {
-                say("detached from \(path); the node keeps running")
-                return
-            }
+            if trimmed.uppercased() == "X" { break }
             do {
                 let response = try await ControlSocket.send(trimmed, to: path, group: group)
                 for output in response.lines { say(output) }
@@ -41,6 +47,8 @@ struct Attach: AsyncParsableCommand {
             } catch {
                 throw fail("the control socket \(path) stopped answering: \(error)")
             }
+            if StandardStreams.isReaderGone { return }
         }
+        say("detached from \(path); the node keeps running")
     }
 }

@@ -4,6 +4,7 @@ import DrizzleCrypto
 import DrizzleNode
 import DrizzlePrompt
 import DrizzleSim
+import DrizzleTerminal
 import Foundation
 import Synchronization
 
@@ -41,7 +42,7 @@ struct BenchCrypto: AsyncParsableCommand {
         let table = Table(
             header: ["name", "ops_per_s", "ratio_to_raw"],
             rows: rows.map { [$0.name, String(format: "%.0f", $0.operationsPerSecond), String(format: "%.3f", $0.ratioToRaw)] })
-        print(table.render(output.format), terminator: "")
+        StandardStreams.write(table.render(output.format))
     }
 }
 
@@ -85,9 +86,8 @@ struct BenchGossip: AsyncParsableCommand {
                 ["rss_per_node_multi_mode_kib", String(format: "%.0f", result.rssPerNodeKiB), "-"],
                 ["rss_agent_process_kib", result.rssAgentKiB.map { String(format: "%.0f", $0) } ?? "-", "-"],
             ])
-        print(table.render(output.format), terminator: "")
-        FileHandle.standardError.write(
-            Data("sent \(result.datagramsSent) datagrams of 8 rumors each; the receiver learned \(result.rumorsLearned) rumors\n".utf8))
+        StandardStreams.write(table.render(output.format))
+        StandardStreams.write("sent \(result.datagramsSent) datagrams of 8 rumors each; the receiver learned \(result.rumorsLearned) rumors\n", to: .error)
     }
 }
 
@@ -166,14 +166,14 @@ struct BenchData: AsyncParsableCommand {
         }
         interruption.forEach { $0.cancel() }
         progress.finish()
-        print(render(result), terminator: "")
+        StandardStreams.write(render(result))
         let elapsed = ContinuousClock.now - started
         let wall = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         let fingers = result.fingersExact ? "" : "; some fingers were still wrong when the lookups began"
         let note = String(
             format: "%d nodes; ring exact after %.1f s; measuring took %.1f s, stopping and removing files %.1f s",
             benchmark.nodes, result.ringSeconds, result.totalSeconds, max(0, wall - result.totalSeconds))
-        FileHandle.standardError.write(Data((note + fingers + "\n").utf8))
+        StandardStreams.write((note + fingers + "\n"), to: .error)
     }
 
     private func render(_ result: DataBenchmark.Result) -> String {
@@ -222,7 +222,7 @@ private func cancelOnInterrupt(_ task: Task<DataBenchmark.Result, any Error>) ->
         source.setEventHandler {
             if interruptions.next() > 1 { exit(130) }
             let message = "\ninterrupted: stopping every node and removing the temporary files (again: quit at once)\n"
-            FileHandle.standardError.write(Data(message.utf8))
+            StandardStreams.write(message, to: .error)
             task.cancel()
         }
         source.resume()

@@ -35,11 +35,11 @@ struct Cluster: AsyncParsableCommand {
         try bootstrapLogging(logLevel)
         let session = try await startSession(loaded, label: "drizzle.cluster")
         if let eventHandler {
-            for line in await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) { print(line) }
+            for line in await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) { say(line) }
         }
-        for line in await session.run(.multiMode).lines { print(line) }
-        print("running; Ctrl-C stops every node (drizzle attach to inspect one)")
+        for line in await session.run(.multiMode).lines { say(line) }
+        say("running; Ctrl-C stops every node (drizzle attach to inspect one)")
         await waitForTermination()
-        print((await session.run(.exit)).lines.joined(separator: "\n"))
+        say((await session.run(.exit)).lines.joined(separator: "\n"))
     }
 }

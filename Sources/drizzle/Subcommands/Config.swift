@@ -20,7 +20,7 @@ struct Config: AsyncParsableCommand {
 
     func run() async throws {
         let loaded = try loadConfiguration(file: config, flags: settings)
-        for (key, value) in loaded.renderedSettings { print("\(key): \(value)") }
+        for (key, value) in loaded.renderedSettings { say("\(key): \(value)") }
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import DrizzleNode
 import DrizzlePrompt
+import DrizzleTerminal
 import Foundation
 import Logging
 
@@ -27,6 +28,11 @@ struct Prompt: AsyncParsableCommand {
     func run() async throws {
         let configuration = try loadConfiguration(file: config, flags: [])
         try bootstrapLogging(logLevel)
+        let console = Console(prompt: "Enter a command or type H for help:")
+        let phase = PromptPhase(console: console)
+        StopRequests.shared.install()
+        let stops = Task { for await request in StopRequests.shared.requests { await phase.handle(request) } }
+        defer { stops.cancel() }
         let session = try await startSession(configuration, label: "drizzle")
         if let eventHandler {
             for line in await session.runEventHandler(eventHandler, delivery: eventOrder.delivery) { say(line) }
@@ -36,12 +42,13 @@ struct Prompt: AsyncParsableCommand {
         defer { printer.cancel() }
         let progress = ByteProgress()
         if progress.isVisible { await session.showProgress { done, total in progress.update(done, of: total) } }
-        if multi {
+        if multi, await !phase.isStopping {
             for line in await session.run(.multiMode).lines { say(line) }
         }
-        let reader = LineReader(prompt: "Enter a command or type H for help:")
-        if !reader.isTerminal { say("Enter a command or type H for help:") }
-        while let line = await reader.next() {
+        if !console.isTerminal { say("Enter a command or type H for help:") }
+        while await !phase.isStopping {
+            await phase.enter(.reading)
+            guard case .line(let line) = await console.next() else { break }
             let command: PromptCommand
             do {
                 command = try PromptCommand(parsing: line)
@@ -51,11 +58,58 @@ struct Prompt: AsyncParsableCommand {
                 say(error.description)
                 continue
             }
-            if !reader.isTerminal { say("> \(line.trimmingCharacters(in: .whitespaces))") }
-            let (lines, done) = await session.run(command)
+            if !console.isTerminal { say("> " + PromptCommand.echo(line)) }
+            // The command runs as a task of its own, so that Ctrl-C can cancel it (a long WN).
+            let running = Task { await session.run(command) }
+            await phase.enter(.running(running))
+            let (lines, done) = await running.value
             for output in lines { say(output) }
+            if running.isCancelled, command != .exit { say("interrupted") }
             if done { return }
         }
-        await session.stopAll()
+        // Ctrl-D, Ctrl-C at an empty line, the end of a pipe, SIGTERM, a reader gone: as X.
+        await phase.enter(.stopping)
+        for line in (await session.run(.exit)).lines { say(line) }
+    }
+}
+
+/// Where the prompt is, so that a stop request does what the user means: Ctrl-C cancels the
+/// running command, or at the prompt clears the line (an empty line: exit, as X); SIGTERM and a
+/// reader gone end the prompt gracefully wherever it is.
+actor PromptPhase {
+    enum Phase {
+        case starting
+        case reading
+        case running(Task<(lines: [String], done: Bool), Never>)
+        case stopping
+    }
+
+    private let console: Console
+    private var phase = Phase.starting
+    private(set) var isStopping = false
+
+    init(console: Console) { self.console = console }
+
+    func enter(_ next: Phase) {
+        if case .stopping = next { isStopping = true }
+        phase = next
+    }
+
+    func handle(_ request: StopRequest) {
+        switch (request, phase) {
+        case (.interrupt, .reading):
+            console.interrupt()
+        case (.interrupt, .running(let task)):
+            task.cancel()
+        case (.interrupt, .stopping):
+            break
+        case (_, .running(let task)):
+            isStopping = true
+            task.cancel()
+            console.stop()
+        default:
+            isStopping = true
+            console.stop()
+        }
     }
 }

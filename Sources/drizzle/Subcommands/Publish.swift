@@ -3,6 +3,7 @@ import DrizzleConfig
 import DrizzleCore
 import DrizzleNode
 import DrizzlePrompt
+import DrizzleTerminal
 import Foundation
 import NIOPosix
 
@@ -87,6 +88,8 @@ struct Events: AsyncParsableCommand {
                     say("\(event.lamport) \(event.origin) \(event.topic) \(event.text ?? "<\(event.payload)>")")
                 }
                 seen += 1
+                // A reader that went away (`drizzle events | head -1`) ends the command quietly.
+                guard !StandardStreams.isReaderGone else { return false }
                 return count.map { seen < $0 } ?? true
             }
         } catch {

@@ -2,6 +2,7 @@ import DrizzleNode
 import ArgumentParser
 import DrizzleCore
 import DrizzleSim
+import DrizzleTerminal
 import Foundation
 
 /// `drizzle sim …`: experiments on the deterministic simulator.
@@ -106,12 +107,10 @@ struct SimRumor: AsyncParsableCommand {
             "simulated \(result.nodeRounds) node-rounds, \(result.datagrams) datagrams, largest \(result.largestDatagram) bytes",
         ]
         // Wall time goes to standard error: standard output stays byte-identical for a seed.
-        FileHandle.standardError.write(
-            Data(
-                String(
-                    format: "drizzle: %.1f s wall time, %.0f node-rounds/s\n", seconds,
-                    Double(result.nodeRounds) / max(seconds, 1e-9)
-                ).utf8))
+        StandardStreams.write(
+            String(
+                format: "drizzle: %.1f s wall time, %.0f node-rounds/s\n", seconds,
+                Double(result.nodeRounds) / max(seconds, 1e-9)), to: .error)
         emit(table: table, notes: notes, format: experiment.output.format)
         if let folder = experiment.out {
             let plot = SVGPlot(
@@ -130,11 +129,11 @@ struct SimRumor: AsyncParsableCommand {
 func emit(table: Table, notes: [String], format: Table.Format) {
     switch format {
     case .table:
-        print(notes.map { "# \($0)" }.joined(separator: "\n"))
-        print(table.render(.table), terminator: "")
+        say(notes.map { "# \($0)" }.joined(separator: "\n"))
+        StandardStreams.write(table.render(.table))
     case .csv:
-        FileHandle.standardError.write(Data((notes.joined(separator: "\n") + "\n").utf8))
-        print(table.render(.csv), terminator: "")
+        StandardStreams.write(notes.joined(separator: "\n") + "\n", to: .error)
+        StandardStreams.write(table.render(.csv))
     }
 }
 
@@ -144,7 +143,7 @@ func write(folder: String, name: String, table: Table, plot: SVGPlot) throws {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try table.render(.csv).write(toFile: "\(folder)/\(name).csv", atomically: true, encoding: .utf8)
         try plot.render().write(toFile: "\(folder)/\(name).svg", atomically: true, encoding: .utf8)
-        FileHandle.standardError.write(Data("wrote \(folder)/\(name).csv and \(folder)/\(name).svg\n".utf8))
+        StandardStreams.write("wrote \(folder)/\(name).csv and \(folder)/\(name).svg\n", to: .error)
     } catch {
         throw fail("cannot write into \(folder): \(error.localizedDescription) (check the path and permissions)")
     }
@@ -173,7 +172,7 @@ func measured<Result>(_ total: Int, _ unit: String, _ body: ((Int, Int) -> Void)
 /// `measured`, then the wall time on standard error (standard output stays byte-identical for a seed).
 func timed<Result>(_ total: Int, _ unit: String, _ body: ((Int, Int) -> Void) -> Result) -> Result {
     let (result, seconds) = measured(total, unit, body)
-    FileHandle.standardError.write(Data(String(format: "drizzle: %.1f s wall time\n", seconds).utf8))
+    StandardStreams.write(String(format: "drizzle: %.1f s wall time\n", seconds), to: .error)
     return result
 }
 
@@ -181,6 +180,6 @@ func fixed(_ value: Double, _ digits: Int) -> String { String(format: "%.\(digit
 
 /// Prints one error line and returns the exit to throw.
 func fail(_ message: String) -> ExitCode {
-    FileHandle.standardError.write(Data("drizzle: error: \(message)\n".utf8))
+    StandardStreams.write("drizzle: error: \(message)\n", to: .error)
     return ExitCode.failure
 }

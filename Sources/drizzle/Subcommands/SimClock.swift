@@ -2,6 +2,7 @@ import ArgumentParser
 import DrizzleCore
 import DrizzleNode
 import DrizzleSim
+import DrizzleTerminal
 import Foundation
 
 /// `drizzle sim clock`: clock skew over time with drift, with and without synchronisation.
@@ -55,12 +56,10 @@ struct SimClock: AsyncParsableCommand {
         let times = ClockExperiment.sampleSeconds(upTo: minutes * 60)
         let (result, seconds) = measured(times.count, "samples") { progress in setup.run(progress: progress) }
         // Wall time goes to standard error: standard output stays byte-identical for a seed.
-        FileHandle.standardError.write(
-            Data(
-                String(
-                    format: "drizzle: %.1f s wall time, %.0f node-rounds/s\n", seconds,
-                    Double(result.nodeRounds) / max(seconds, 1e-9)
-                ).utf8))
+        StandardStreams.write(
+            String(
+                format: "drizzle: %.1f s wall time, %.0f node-rounds/s\n", seconds,
+                Double(result.nodeRounds) / max(seconds, 1e-9)), to: .error)
 
         func milliseconds(_ value: Int64?) -> String { value.map { String(format: "%.3f", Double($0) / 1e6) } ?? "" }
         let all = Table(

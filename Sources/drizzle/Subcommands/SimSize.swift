@@ -2,6 +2,7 @@ import DrizzleNode
 import ArgumentParser
 import DrizzleCore
 import DrizzleSim
+import DrizzleTerminal
 import Foundation
 
 /// `drizzle sim size`: network-size estimation by gossip, error and variance per cycle.
@@ -137,12 +138,10 @@ struct SimSize: AsyncParsableCommand {
                     + "(paper, push-pull: 1/(2√e) ≈ 0.3033)")
         }
         // Wall time goes to standard error: standard output stays byte-identical for a seed.
-        FileHandle.standardError.write(
-            Data(
-                String(
-                    format: "drizzle: %.1f s wall time, %.0f node-cycles/s\n", seconds,
-                    Double(result.nodeCycles) / max(seconds, 1e-9)
-                ).utf8))
+        StandardStreams.write(
+            String(
+                format: "drizzle: %.1f s wall time, %.0f node-cycles/s\n", seconds,
+                Double(result.nodeCycles) / max(seconds, 1e-9)), to: .error)
         emit(table: table, notes: notes, format: experiment.output.format)
         if let folder = experiment.out {
             let plot = SVGPlot(

@@ -1,6 +1,7 @@
 import DrizzleConfig
 import DrizzleNode
 import DrizzlePrompt
+import DrizzleTerminal
 import Logging
 
 /// Sends logs at `levelText` and above to standard error; one error line for an unknown level.
@@ -9,7 +10,9 @@ func bootstrapLogging(_ levelText: String) throws {
         throw fail("unknown --log-level '\(levelText)': use trace, debug, info, notice, warning, error or critical")
     }
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
+        // Through StandardStreams: a log pipe that closes stops an agent as a closed output does,
+        // and the prompt's line editor draws log lines above the line being typed.
+        var handler = StreamLogHandler(label: label, stream: StandardErrorStream())
         handler.logLevel = level
         return handler
     }

@@ -1,5 +1,6 @@
-import Synchronization
+import DrizzleTerminal
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -23,19 +24,19 @@ final class Progress: Sendable {
             return value
         }
         guard isVisible else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K[\(index)/\(total)] \(label)…".utf8))
+        StandardStreams.write("\r\u{1B}[K[\(index)/\(total)] \(label)…", to: .error)
     }
 
     /// Shows `done` of `total` (at most every 1%, so drawing never slows the run).
     func update(_ done: Int, of total: Int, _ unit: String) {
         guard isVisible, total > 0, done == total || done % max(1, total / 100) == 0 else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(done)/\(total) \(unit) (\(done * 100 / total)%)".utf8))
+        StandardStreams.write("\r\u{1B}[K\(done)/\(total) \(unit) (\(done * 100 / total)%)", to: .error)
     }
 
     /// Clears the progress line.
     func finish() {
         guard isVisible else { return }
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        StandardStreams.write("\r\u{1B}[K", to: .error)
     }
 }
 
@@ -56,13 +57,19 @@ final class ByteProgress: Sendable {
         guard changed else { return }
         let megabytes = { (bytes: UInt64) in String(Double(bytes / 10_485) / 100) }
         let text = percent >= 100 ? "\r\u{1B}[K" : "\r\u{1B}[K\(megabytes(done)) of \(megabytes(total)) MB (\(percent)%)"
-        FileHandle.standardError.write(Data(text.utf8))
+        StandardStreams.write(text, to: .error)
         if percent >= 100 { shown.withLock { $0 = -1 } }
     }
 }
 
 /// Prints one line to standard output unbuffered, so a script reading the prompt through a pipe
-/// gets each answer at once (`print` would hold it until the pipe buffer fills).
+/// gets each answer at once (`print` would hold it until the pipe buffer fills), and a reader that
+/// went away stops the command instead of trapping it (`StandardStreams`).
 func say(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    StandardStreams.say(line)
+}
+
+/// Prints one line to standard error (the same way as `say(_:)`).
+func note(_ line: String) {
+    StandardStreams.note(line)
 }
