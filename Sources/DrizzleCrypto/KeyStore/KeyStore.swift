@@ -39,7 +39,15 @@ public struct KeyStore: Sendable {
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case key(KeyFiles.Failure)
         case authorityExists(String)
+        /// No trace of a CA in the folder: neither its key nor a bundle nor a revocation list.
         case noAuthority(String)
+        /// The bundle is here but not the CA's secret key: a node host, not the CA host.
+        case noAuthorityKey(String)
+        /// A bundle without the CA's key: making a CA here would make a second one.
+        case bundleWithoutAuthority(String)
+        /// A file every host needs from the CA host (`bundle.crt`, `revoked.crl`) is missing from
+        /// the folder.
+        case missingTrustFile(String, folder: String, holds: String)
         case invalidName(String)
         case nameExists(String, path: String)
         case unknownName(String, folder: String)
@@ -54,7 +62,19 @@ public struct KeyStore: Sendable {
             case .key(let failure): failure.description
             case .authorityExists(let path):
                 "\(path) already exists (use `drizzle-keys ca --rotate` to add a new CA to the bundle)"
-            case .noAuthority(let folder): "no CA in \(folder) (run `drizzle-keys ca` first, or pass --keys-dir)"
+            case .noAuthority(let folder):
+                "no CA in \(folder) (no ca.key or bundle.crt): on the CA host, run `drizzle-keys ca` "
+                    + "first; on a node host, copy bundle.crt and revoked.crl from the CA host's key folder; "
+                    + "or pass --keys-dir"
+            case .noAuthorityKey(let path):
+                "\(path) is missing: this folder trusts a CA (bundle.crt) but does not hold its secret key, which "
+                    + "issue, rotate and revoke need; run them on the CA host, or pass --keys-dir to its key folder"
+            case .bundleWithoutAuthority(let path):
+                "\(path) exists without ca.key: this folder already trusts a CA kept on another host, and a new one "
+                    + "here would be a second CA; make the CA in a folder of its own (--keys-dir)"
+            case .missingTrustFile(let file, let folder, let holds):
+                "\(folder)/\(file) is missing: it holds \(holds); copy \(file) from the CA host's key folder "
+                    + "(every node host needs it) into \(folder)/, or pass --keys-dir"
             case .invalidName(let name):
                 "invalid name '\(name)': use 1 to 64 characters from A-Z a-z 0-9 . _ - (and not 'ca')"
             case .nameExists(let name, let path):
@@ -83,6 +103,7 @@ public struct KeyStore: Sendable {
         guard durationSeconds > 0 else { throw .invalidDuration }
         guard Certificate.isValidName(name) else { throw .invalidName(name) }
         if SecureFile.exists(caKeyPath) { throw .authorityExists(caKeyPath) }
+        if SecureFile.exists(bundlePath) { throw .bundleWithoutAuthority(bundlePath) }
         try makeFolders()
         let key = SigningKey.generate()
         let certificate = selfSigned(key: key, name: name, durationSeconds: durationSeconds, now: now)
@@ -148,7 +169,9 @@ public struct KeyStore: Sendable {
 
     /// The current CA's key and certificate.
     public func authority() throws(Failure) -> (key: SigningKey, certificate: Certificate) {
-        guard SecureFile.exists(caKeyPath) else { throw .noAuthority(directory) }
+        guard SecureFile.exists(caKeyPath) else {
+            throw SecureFile.exists(bundlePath) ? .noAuthorityKey(caKeyPath) : .noAuthority(directory)
+        }
         return try wrap { () throws(KeyFiles.Failure) in
             let key = try KeyFiles.loadSecretKey(caKeyPath)
             let certificate = try KeyFiles.loadCertificate(caCertificatePath)
@@ -161,13 +184,20 @@ public struct KeyStore: Sendable {
 
     /// Every CA in the trust bundle.
     public func trustedAuthorities() throws(Failure) -> [Certificate] {
-        guard SecureFile.exists(bundlePath) else { throw .noAuthority(directory) }
+        guard SecureFile.exists(bundlePath) else {
+            if holdsNoAuthority { throw .noAuthority(directory) }
+            throw .missingTrustFile("bundle.crt", folder: directory, holds: "the CAs this host trusts")
+        }
         return try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificates(bundlePath) }
     }
 
     /// The current revocation list.
     public func revocationList() throws(Failure) -> RevocationList {
-        guard SecureFile.exists(revocationListPath) else { throw .noAuthority(directory) }
+        guard SecureFile.exists(revocationListPath) else {
+            if holdsNoAuthority { throw .noAuthority(directory) }
+            throw .missingTrustFile(
+                "revoked.crl", folder: directory, holds: "the CA's signed list of revoked certificates")
+        }
         return try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadRevocationList(revocationListPath) }
     }
 
@@ -373,6 +403,11 @@ public struct KeyStore: Sendable {
             notBefore: now, notAfter: overflow ? .max : end, issuer: suite.keyID(of: key.publicKey))
         certificate.sign(with: key)
         return certificate
+    }
+
+    /// True when nothing of a CA is in the folder: no key, bundle or revocation list.
+    private var holdsNoAuthority: Bool {
+        !SecureFile.exists(caKeyPath) && !SecureFile.exists(bundlePath) && !SecureFile.exists(revocationListPath)
     }
 
     private func freshSerial() throws(Failure) -> UInt64 {
