@@ -107,4 +107,16 @@ struct KeyStoreTests {
             #expect(trust.admit(identity.certificate, at: Instant(unixSeconds: now + 1), suite: SodiumSuite()) == .success(issued.nodeID))
         }
     }
+
+    @Test(
+        "node names must start with a letter or digit and stay within A-Z a-z 0-9 . _ -",
+        arguments: [
+            (".", "starts with '.'"), ("..", "starts with '.'"), ("-x", "starts with '-'"), ("", "is empty"),
+            ("a/b", "contains '/'"), ("a b", "contains a space"), ("a\u{7}", "contains U+0007"),
+            ("r\u{E9}sum\u{E9}", "contains '\u{E9}' (U+00E9)"), (String(repeating: "n", count: 65), "has 65 characters"),
+            ("ca", "is kept for the CA"), ("node-1", nil), ("A.b_c-9", nil),
+        ])
+    func nodeNames(name: String, problem: String?) {
+        #expect(KeyStore.nodeNameProblem(name) == problem)
+    }
 }

@@ -48,7 +48,7 @@ public struct KeyStore: Sendable {
         /// A file every host needs from the CA host (`bundle.crt`, `revoked.crl`) is missing from
         /// the folder.
         case missingTrustFile(String, folder: String, holds: String)
-        case invalidName(String)
+        case invalidName(String, problem: String)
         case nameExists(String, path: String)
         case unknownName(String, folder: String)
         case unknownTarget(String)
@@ -75,8 +75,9 @@ public struct KeyStore: Sendable {
             case .missingTrustFile(let file, let folder, let holds):
                 "\(folder)/\(file) is missing: it holds \(holds); copy \(file) from the CA host's key folder "
                     + "(every node host needs it) into \(folder)/, or pass --keys-dir"
-            case .invalidName(let name):
-                "invalid name '\(name)': use 1 to 64 characters from A-Z a-z 0-9 . _ - (and not 'ca')"
+            case .invalidName(let name, let problem):
+                "invalid name '\(KeyStore.shown(name))': it \(problem); a name is 1 to \(Certificate.maximumNameLength) "
+                    + "characters from A-Z a-z 0-9 . _ - starting with a letter or digit"
             case .nameExists(let name, let path):
                 "a key for '\(name)' exists at \(path) (use `drizzle-keys rotate \(name)`, or --force to overwrite)"
             case .unknownName(let name, let folder):
@@ -92,6 +93,67 @@ public struct KeyStore: Sendable {
         }
     }
 
+    // MARK: Names
+
+    /// What is wrong with `name` as the name of a new CA or node, or `nil` when nothing is.
+    ///
+    /// A node's name becomes a file name (`nodes/<name>.key`) and shows in logs, tables and
+    /// arguments: 1 to 64 characters from `A-Z a-z 0-9 . _ -` (what a certificate holds,
+    /// protocol.md), starting with a letter or digit, so `.`, `..`, hidden files and names taken
+    /// for an option (`-x`) are refused. Letters beyond ASCII (`résumé`) are refused too: nodes
+    /// would refuse the certificate, and such a name has several byte forms (composed or not)
+    /// that a file system keeps apart but a reader cannot tell apart.
+    public static func nameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "is empty" }
+        if let scalar = name.unicodeScalars.first(where: { !isNameCharacter($0) }) {
+            return "contains \(spelled(scalar))"
+        }
+        if name.utf8.count > Certificate.maximumNameLength { return "has \(name.utf8.count) characters" }
+        if let first = name.unicodeScalars.first, !isLetterOrDigit(first) { return "starts with '\(first)'" }
+        return nil
+    }
+
+    /// `nameProblem(_:)`, and `ca`, which a node may not be called.
+    public static func nodeNameProblem(_ name: String) -> String? {
+        nameProblem(name) ?? (name == "ca" ? "is kept for the CA" : nil)
+    }
+
+    private static func isLetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+    }
+
+    private static func isNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        isLetterOrDigit(scalar) || scalar == "." || scalar == "_" || scalar == "-"
+    }
+
+    /// A character as an error line names it: `'/'`, `a space`, `U+0007`, `'é' (U+00E9)`.
+    private static func spelled(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        if scalar == " " { return "a space" }
+        if isInvisible(scalar) { return code }
+        return scalar.isASCII ? "'\(scalar)'" : "'\(scalar)' (\(code))"
+    }
+
+    private static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .unassigned, .surrogate,
+            .privateUse:
+            true
+        default: false
+        }
+    }
+
+    /// `name` as a one-line error can show it: invisible characters as `\u{…}`, at most 64 characters.
+    fileprivate static func shown(_ name: String) -> String {
+        var text = ""
+        for scalar in name.unicodeScalars.prefix(64) {
+            let escaped = "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            text += isInvisible(scalar) && scalar != " " ? escaped : String(scalar)
+        }
+        return name.unicodeScalars.count > 64 ? text + "…" : text
+    }
+
     // MARK: Certificate authority
 
     /// Creates the cluster CA: `ca.key` (0600), `ca.crt`, a bundle holding it, and an empty
@@ -101,7 +163,7 @@ public struct KeyStore: Sendable {
         -> Certificate
     {
         guard durationSeconds > 0 else { throw .invalidDuration }
-        guard Certificate.isValidName(name) else { throw .invalidName(name) }
+        if let problem = Self.nameProblem(name) { throw .invalidName(name, problem: problem) }
         if SecureFile.exists(caKeyPath) { throw .authorityExists(caKeyPath) }
         if SecureFile.exists(bundlePath) { throw .bundleWithoutAuthority(bundlePath) }
         try makeFolders()
@@ -233,7 +295,7 @@ public struct KeyStore: Sendable {
         name: String, durationSeconds: Int64, addresses: [String] = [], publicKey: PublicKey? = nil,
         ringID: NodeID? = nil, force: Bool = false, now: Int64
     ) throws(Failure) -> Issued {
-        guard Certificate.isValidName(name), name != "ca" else { throw .invalidName(name) }
+        if let problem = Self.nodeNameProblem(name) { throw .invalidName(name, problem: problem) }
         guard durationSeconds > 0 else { throw .invalidDuration }
         guard addresses.count <= Certificate.maximumAddressCount else {
             throw .refused("at most \(Certificate.maximumAddressCount) addresses fit in a certificate, got \(addresses.count)")
@@ -281,7 +343,7 @@ public struct KeyStore: Sendable {
     public func rotate(name: String, durationSeconds: Int64, publicKey: PublicKey? = nil, now: Int64) throws(Failure) -> (
         issued: Issued, previous: Certificate
     ) {
-        guard Certificate.isValidName(name), name != "ca" else { throw .invalidName(name) }
+        if let problem = Self.nodeNameProblem(name) { throw .invalidName(name, problem: problem) }
         guard SecureFile.exists(certificatePath(of: name)) else { throw .unknownName(name, folder: directory) }
         let previous = try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificate(certificatePath(of: name)) }
         let issued = try issue(
