@@ -72,7 +72,7 @@ struct KeyStoreTests {
             let many = (0..<17).map { "10.0.0.\($0):1" }
             #expect(throws: KeyStore.Failure.self) { try store.issue(name: "a", durationSeconds: year, addresses: many, now: now) }
             _ = try store.issue(name: "a", durationSeconds: year, addresses: ["127.0.0.1:40000"], now: now)
-            #expect(try store.inventory(now: now).map(\.certificate.addresses) == [["127.0.0.1:40000"]])
+            #expect(try store.inventory(now: now).entries.map(\.certificate.addresses) == [["127.0.0.1:40000"]])
         }
     }
 
@@ -105,6 +105,18 @@ struct KeyStoreTests {
             #expect(identity.certificate == issued.certificate)
             var trust = try store.trustStore()
             #expect(trust.admit(identity.certificate, at: Instant(unixSeconds: now + 1), suite: SodiumSuite()) == .success(issued.nodeID))
+        }
+    }
+
+    @Test("the inventory skips a file under issued/ that is not a certificate and names it")
+    func strayIssuedFile() throws {
+        try withKeyFolder { store, _ in
+            try store.createAuthority(durationSeconds: 10 * year, now: now)
+            _ = try store.issue(name: "a", durationSeconds: year, now: now)
+            try SecureFile.write("not a certificate\n", to: store.directory + "/issued/notes.crt", mode: 0o644, replace: false)
+            let inventory = try store.inventory(now: now)
+            #expect(inventory.entries.map(\.certificate.name) == ["a"])
+            #expect(inventory.unreadable.map(\.description).first?.hasPrefix(store.directory + "/issued/notes.crt") == true)
         }
     }
 

@@ -356,7 +356,9 @@ public struct KeyStore: Sendable {
     /// to that name, and their keys). Writes the revocation list with its version increased.
     public func revoke(_ target: String, now: Int64) throws(Failure) -> (list: RevocationList, revoked: [Certificate]) {
         let (caKey, caCertificate) = try authority()
-        let all = try issuedCertificates()
+        let issued = issuedCertificates()
+        if let unreadable = issued.unreadable.first { throw .key(unreadable) }
+        let all = issued.certificates
         let matching: [Certificate]
         let bySerial: Bool
         if let serial = KeyID(hex: target)?.value, let certificate = all.first(where: { $0.serial == serial }) {
@@ -378,15 +380,21 @@ public struct KeyStore: Sendable {
         return (list, matching)
     }
 
-    /// Every certificate recorded under `issued/`, oldest first.
-    public func issuedCertificates() throws(Failure) -> [Certificate] {
+    /// Every certificate recorded under `issued/`, oldest first, and the `.crt` files there that
+    /// could not be read as one certificate (a stray or damaged file), each failure naming its file.
+    public func issuedCertificates() -> (certificates: [Certificate], unreadable: [KeyFiles.Failure]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: issuedDirectory)) ?? []
         var certificates: [Certificate] = []
+        var unreadable: [KeyFiles.Failure] = []
         for file in names.sorted() where file.hasSuffix(".crt") {
-            let path = "\(issuedDirectory)/\(file)"
-            certificates.append(try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificate(path) })
+            do {
+                certificates.append(try KeyFiles.loadCertificate("\(issuedDirectory)/\(file)"))
+            } catch {
+                unreadable.append(error)
+            }
         }
-        return certificates.sorted { ($0.notBefore, $0.serial) < ($1.notBefore, $1.serial) }
+        let sorted = certificates.sorted { ($0.notBefore, $0.serial) < ($1.notBefore, $1.serial) }
+        return (sorted, unreadable)
     }
 
     // MARK: Status
@@ -418,14 +426,24 @@ public struct KeyStore: Sendable {
         status(of: certificate, in: try trustStore(), now: now)
     }
 
-    /// Every issued certificate with its status.
-    public func inventory(now: Int64) throws(Failure) -> [Entry] {
+    /// What `drizzle-keys list` shows: every issued certificate with its status, and the files
+    /// under `issued/` it skipped because they could not be read.
+    public struct Inventory: Sendable {
+        public var entries: [Entry]
+        public var unreadable: [KeyFiles.Failure]
+    }
+
+    /// Every issued certificate with its status; a file under `issued/` that cannot be read is
+    /// skipped and reported, not fatal.
+    public func inventory(now: Int64) throws(Failure) -> Inventory {
         let store = try trustStore()
-        return try issuedCertificates().map { certificate in
+        let issued = issuedCertificates()
+        let entries = issued.certificates.map { certificate in
             Entry(
                 certificate: certificate, nodeID: certificate.nodeID(suite: suite),
                 status: status(of: certificate, in: store, now: now))
         }
+        return Inventory(entries: entries, unreadable: issued.unreadable)
     }
 
     private func status(of certificate: Certificate, in store: TrustStore, now: Int64) -> Status {
