@@ -89,10 +89,10 @@ struct KeyStoreTests {
         try withKeyFolder { store, _ in
             try store.createAuthority(durationSeconds: 10 * year, now: now)
             let issued = try store.issue(name: "DEADBEEFDEADBEEF", durationSeconds: year, now: now)
-            let (list, revoked) = try store.revoke("DEADBEEFDEADBEEF", now: now)
-            #expect(revoked.map(\.serial) == [issued.certificate.serial])
-            #expect(list.publicKeys.contains(issued.certificate.publicKey))
-            #expect(list.version == 2)
+            let revocation = try store.revoke("DEADBEEFDEADBEEF", now: now)
+            #expect(revocation.revoked.map(\.serial) == [issued.certificate.serial])
+            #expect(revocation.list.publicKeys.contains(issued.certificate.publicKey))
+            #expect(revocation.list.version == 2)
         }
     }
 
@@ -105,6 +105,21 @@ struct KeyStoreTests {
             #expect(identity.certificate == issued.certificate)
             var trust = try store.trustStore()
             #expect(trust.admit(identity.certificate, at: Instant(unixSeconds: now + 1), suite: SodiumSuite()) == .success(issued.nodeID))
+        }
+    }
+
+    @Test("revoking what the list already holds writes nothing and reports it as already revoked")
+    func revokeAgain() throws {
+        try withKeyFolder { store, _ in
+            try store.createAuthority(durationSeconds: 10 * year, now: now)
+            let issued = try store.issue(name: "a", durationSeconds: year, now: now)
+            let serial = KeyStore.serialText(issued.certificate.serial)
+            #expect(try store.revoke(serial, now: now).changed)
+            let again = try store.revoke(serial, now: now + 1)
+            #expect(!again.changed && again.revoked.isEmpty)
+            #expect(again.alreadyRevoked.map(\.serial) == [issued.certificate.serial])
+            #expect(again.list.version == 2)
+            #expect(try store.revocationList().issuedAt == now)
         }
     }
 

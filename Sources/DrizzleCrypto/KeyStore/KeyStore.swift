@@ -352,9 +352,24 @@ public struct KeyStore: Sendable {
         return (issued, previous)
     }
 
+    /// What `revoke` did.
+    public struct Revocation: Sendable {
+        /// The revocation list as it now stands.
+        public var list: RevocationList
+        /// Certificates this call added to the list (with their keys, when revoking by name).
+        public var revoked: [Certificate]
+        /// Matching certificates the list already held; nothing was added for them.
+        public var alreadyRevoked: [Certificate]
+        /// True when the list was written with a higher version.
+        public var changed: Bool { !revoked.isEmpty }
+    }
+
     /// Revokes by serial (16 hex digits: that certificate) or by name (every certificate issued
-    /// to that name, and their keys). Writes the revocation list with its version increased.
-    public func revoke(_ target: String, now: Int64) throws(Failure) -> (list: RevocationList, revoked: [Certificate]) {
+    /// to that name, and their keys). Writes the revocation list with its version increased when
+    /// it adds something; revoking what the list already holds changes nothing (no new version,
+    /// nothing to spread) and is not an error. Refuses while a file under `issued/` cannot be read,
+    /// since it might hold a certificate of the target.
+    public func revoke(_ target: String, now: Int64) throws(Failure) -> Revocation {
         let (caKey, caCertificate) = try authority()
         let issued = issuedCertificates()
         if let unreadable = issued.unreadable.first { throw .key(unreadable) }
@@ -370,14 +385,21 @@ public struct KeyStore: Sendable {
         }
         guard !matching.isEmpty else { throw .unknownTarget(target) }
         var list = try revocationList()
+        let held = list
+        let isListed = { (certificate: Certificate) in
+            held.serials.contains(certificate.serial) && (bySerial || held.publicKeys.contains(certificate.publicKey))
+        }
+        let fresh = matching.filter { !isListed($0) }
+        let already = matching.filter(isListed)
+        guard !fresh.isEmpty else { return Revocation(list: list, revoked: [], alreadyRevoked: already) }
         list.version += 1
         list.issuedAt = now
         list.issuer = caCertificate.issuer
-        list.serials.formUnion(matching.map(\.serial))
-        if !bySerial { list.publicKeys.formUnion(matching.map(\.publicKey)) }
+        list.serials.formUnion(fresh.map(\.serial))
+        if !bySerial { list.publicKeys.formUnion(fresh.map(\.publicKey)) }
         list.sign(with: caKey)
         try wrap { () throws(KeyFiles.Failure) in try KeyFiles.saveRevocationList(list, to: revocationListPath) }
-        return (list, matching)
+        return Revocation(list: list, revoked: fresh, alreadyRevoked: already)
     }
 
     /// Every certificate recorded under `issued/`, oldest first, and the `.crt` files there that
