@@ -11,7 +11,8 @@ public import DrizzleCrypto
 ///
 /// It renews only what it made: the development CA (named `authorityName`) and node certificates
 /// that CA issued, and only where the CA's secret key is. A CA made with `drizzle-keys ca`, the
-/// certificates it issued and a node host's folder (a bundle without `ca.key`) are never changed.
+/// certificates it issued and a node host's folder (a bundle without `ca.key`) are never changed;
+/// their certificates near expiry are reported in one line instead.
 public enum DevelopmentKeys {
     /// The name of the CA this type makes; it renews only a CA of that name.
     public static let authorityName = "drizzle-dev-ca"
@@ -28,7 +29,9 @@ public enum DevelopmentKeys {
     /// - the development CA, when it expires within `KeyStore.expiringWindowSeconds` or has
     ///   expired, is rotated (the old one stays in the bundle), and development node
     ///   certificates that expire within that window are reissued with `KeyStore.rotate`, which
-    ///   keeps each node's id (a running node picks the new files up by itself).
+    ///   keeps each node's id (a running node picks the new files up by itself);
+    /// - the certificates of `names` still near expiry after that (not development ones) are
+    ///   reported in one line, `ExpiryWarnings.line(for:now:)`.
     ///
     /// `now` is Unix seconds; files are stamped a minute earlier, for clocks a little behind.
     public static func ensure(
@@ -61,6 +64,7 @@ public enum DevelopmentKeys {
         }
         var issued = 0
         var renewed = 0
+        var expiring: [(name: String, notAfter: Int64)] = []
         for name in names {
             guard FileSystem.exists(store.keyPath(of: name)) else {
                 _ = try store.issue(name: name, durationSeconds: nodeDurationSeconds, now: now - 60)
@@ -71,10 +75,12 @@ public enum DevelopmentKeys {
             guard let certificate = try? KeyFiles.loadCertificate(store.certificatePath(of: name)),
                 certificate.notAfter - now <= window
             else { continue }
-            // Only a certificate of a development CA is this code's to renew.
-            guard development.contains(certificate.issuer) else { continue }
-            _ = try store.rotate(name: name, durationSeconds: nodeDurationSeconds, now: now - 60)
-            renewed += 1
+            if development.contains(certificate.issuer) {
+                _ = try store.rotate(name: name, durationSeconds: nodeDurationSeconds, now: now - 60)
+                renewed += 1
+            } else {
+                expiring.append((name, certificate.notAfter))
+            }
         }
         if issued > 0 {
             lines.append("issued \(issued) development node key\(issued == 1 ? "" : "s") in \(store.directory)/nodes/")
@@ -84,6 +90,7 @@ public enum DevelopmentKeys {
                 "renewed \(renewed) development node certificate\(renewed == 1 ? "" : "s") in "
                     + "\(store.directory)/nodes/ (expired or expiring within \(window / 86_400) days; node ids kept)")
         }
+        if let line = ExpiryWarnings.line(for: expiring, now: now) { lines.append(line) }
         return lines
     }
 }
