@@ -342,8 +342,10 @@ public actor BitDrizzleNode: Service {
 
 extension BitDrizzleNode {
     /// For development on one machine: makes sure `keysDirectory` holds a CA and a key and
-    /// certificate for each of `names`, issuing what is missing (as the prompt's multi mode does;
-    /// use `drizzle-keys` for a real cluster). Returns one line per thing it issued.
+    /// certificate for each of `names`, issuing what is missing and renewing the development keys
+    /// it made before they expire (as the prompt's multi mode does; use `drizzle-keys` for a real
+    /// cluster). Returns one line per thing it issued or renewed, and one for certificates it may
+    /// not renew that expire within 30 days.
     @discardableResult
     public static func issueDevelopmentKeys(for names: [String], in keysDirectory: String) throws(BitDrizzleError) -> [String] {
         do {

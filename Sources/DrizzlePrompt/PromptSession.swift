@@ -36,6 +36,8 @@ public actor PromptSession {
     private var noticeSink: AsyncStream<String>.Continuation?
     private var watcher: Task<Void, Never>?
     private var handlerTask: Task<Void, Never>?
+    /// The session's nodes warn of expiring certificates in one line (its start lines say it first).
+    private let expiryWarnings = ExpiryWarnings()
 
     public init(configuration: DrizzleConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -307,7 +309,7 @@ public actor PromptSession {
         guard count > 1 else { return ["net.size is 1: nothing more to start"] }
         var lines: [String]
         do {
-            lines = try ensureKeys(for: (1..<count).map { nodeName($0) })
+            lines = try ensureKeys(for: (0..<count).map { nodeName($0) })
         } catch {
             return ["cannot issue keys: \(error)"]
         }
@@ -614,6 +616,7 @@ public actor PromptSession {
             bindPort: configuration.node.peerBasePort + index, seeds: seeds)
         // The nodes of one prompt share a host: none of them takes the advertised address.
         options.advertise = nil
+        options.expiryWarnings = expiryWarnings
         return options
     }
 

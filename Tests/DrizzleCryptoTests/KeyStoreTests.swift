@@ -72,7 +72,7 @@ struct KeyStoreTests {
             let many = (0..<17).map { "10.0.0.\($0):1" }
             #expect(throws: KeyStore.Failure.self) { try store.issue(name: "a", durationSeconds: year, addresses: many, now: now) }
             _ = try store.issue(name: "a", durationSeconds: year, addresses: ["127.0.0.1:40000"], now: now)
-            #expect(try store.inventory(now: now).map(\.certificate.addresses) == [["127.0.0.1:40000"]])
+            #expect(try store.inventory(now: now).entries.map(\.certificate.addresses) == [["127.0.0.1:40000"]])
         }
     }
 
@@ -89,10 +89,10 @@ struct KeyStoreTests {
         try withKeyFolder { store, _ in
             try store.createAuthority(durationSeconds: 10 * year, now: now)
             let issued = try store.issue(name: "DEADBEEFDEADBEEF", durationSeconds: year, now: now)
-            let (list, revoked) = try store.revoke("DEADBEEFDEADBEEF", now: now)
-            #expect(revoked.map(\.serial) == [issued.certificate.serial])
-            #expect(list.publicKeys.contains(issued.certificate.publicKey))
-            #expect(list.version == 2)
+            let revocation = try store.revoke("DEADBEEFDEADBEEF", now: now)
+            #expect(revocation.revoked.map(\.serial) == [issued.certificate.serial])
+            #expect(revocation.list.publicKeys.contains(issued.certificate.publicKey))
+            #expect(revocation.list.version == 2)
         }
     }
 
@@ -106,5 +106,44 @@ struct KeyStoreTests {
             var trust = try store.trustStore()
             #expect(trust.admit(identity.certificate, at: Instant(unixSeconds: now + 1), suite: SodiumSuite()) == .success(issued.nodeID))
         }
+    }
+
+    @Test("revoking what the list already holds writes nothing and reports it as already revoked")
+    func revokeAgain() throws {
+        try withKeyFolder { store, _ in
+            try store.createAuthority(durationSeconds: 10 * year, now: now)
+            let issued = try store.issue(name: "a", durationSeconds: year, now: now)
+            let serial = KeyStore.serialText(issued.certificate.serial)
+            #expect(try store.revoke(serial, now: now).changed)
+            let again = try store.revoke(serial, now: now + 1)
+            #expect(!again.changed && again.revoked.isEmpty)
+            #expect(again.alreadyRevoked.map(\.serial) == [issued.certificate.serial])
+            #expect(again.list.version == 2)
+            #expect(try store.revocationList().issuedAt == now)
+        }
+    }
+
+    @Test("the inventory skips a file under issued/ that is not a certificate and names it")
+    func strayIssuedFile() throws {
+        try withKeyFolder { store, _ in
+            try store.createAuthority(durationSeconds: 10 * year, now: now)
+            _ = try store.issue(name: "a", durationSeconds: year, now: now)
+            try SecureFile.write("not a certificate\n", to: store.directory + "/issued/notes.crt", mode: 0o644, replace: false)
+            let inventory = try store.inventory(now: now)
+            #expect(inventory.entries.map(\.certificate.name) == ["a"])
+            #expect(inventory.unreadable.map(\.description).first?.hasPrefix(store.directory + "/issued/notes.crt") == true)
+        }
+    }
+
+    @Test(
+        "node names must start with a letter or digit and stay within A-Z a-z 0-9 . _ -",
+        arguments: [
+            (".", "starts with '.'"), ("..", "starts with '.'"), ("-x", "starts with '-'"), ("", "is empty"),
+            ("a/b", "contains '/'"), ("a b", "contains a space"), ("a\u{7}", "contains U+0007"),
+            ("r\u{E9}sum\u{E9}", "contains '\u{E9}' (U+00E9)"), (String(repeating: "n", count: 65), "has 65 characters"),
+            ("ca", "is kept for the CA"), ("node-1", nil), ("A.b_c-9", nil),
+        ])
+    func nodeNames(name: String, problem: String?) {
+        #expect(KeyStore.nodeNameProblem(name) == problem)
     }
 }

@@ -72,4 +72,28 @@ struct DamagedFileTests {
             }
         }
     }
+
+    @Test("list skips a stray or unreadable file in issued/ with one warning line and shows the rest")
+    func strayIssuedFile() async throws {
+        try await withScratchDirectory { folder in
+            try #require(try drizzleKeys("ca", in: folder).succeeded)
+            try #require(try drizzleKeys("issue", "a", in: folder).succeeded)
+            try #require(try drizzleKeys("issue", "b", in: folder).succeeded)
+            try write("notes about the nodes\n", to: "keys/issued/notes.crt", in: folder)
+            try FileManager.default.createDirectory(
+                at: folder.appendingPathComponent("keys/issued/zz.crt"), withIntermediateDirectories: false)
+
+            let run = try drizzleKeys("list", in: folder)
+            #expect(run.succeeded, "\(run)")
+            #expect(run.outputLines.count == 3 && run.outputLines.dropFirst().allSatisfy { $0.hasSuffix("valid") }, "\(run)")
+            #expect(run.errorLines.count == 1, "\(run)")
+            #expect(run.errorLines.first?.hasPrefix("drizzle-keys: warning: skipped keys/issued/notes.crt") == true, "\(run)")
+            #expect(run.standardError.contains("and 1 other file"), "\(run)")
+
+            let json = try drizzleKeys("list", "--json", in: folder)
+            #expect(json.succeeded, "\(json)")
+            let rows = try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [[String: String]]
+            #expect(rows?.map { $0["name"] } == ["a", "b"], "\(json)")
+        }
+    }
 }

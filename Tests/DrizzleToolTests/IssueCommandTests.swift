@@ -171,4 +171,37 @@ struct IssueCommandTests {
             #expect(!exists("keys/nodes/a.crt", in: folder))
         }
     }
+
+    @Test(
+        "issue refuses a name that is no plain file name or reads as an option, with one line naming the rule, and writes nothing",
+        arguments: [
+            ".", "..", ".hidden", "-x", "--force", "_x", "a/b", "../a", "", "a b", "a\u{1B}[31mb", "a\nb", "r\u{E9}sum\u{E9}",
+            String(repeating: "n", count: 65), "ca",
+        ])
+    func refusedName(name: String) async throws {
+        try await withScratchDirectory { folder in
+            try #require(try drizzleKeys("ca", in: folder).succeeded)
+            let run = try runTool("drizzle-keys", ["issue", "--", name], cwd: folder)
+            #expect(run.isOneLineRefusal, "\(run)")
+            #expect(
+                run.standardError.contains("a name is 1 to 64 characters from A-Z a-z 0-9 . _ - starting with a letter or digit"),
+                "\(run)")
+            let files = { (path: String) in
+                (try? FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent(path).path)) ?? []
+            }
+            #expect(files("keys/nodes").isEmpty && files("keys/issued").isEmpty, "\(files("keys/nodes"))")
+        }
+    }
+
+    @Test("issue takes names of ASCII letters, digits and . _ - that start with a letter or digit, up to 64 characters")
+    func acceptedNames() async throws {
+        try await withScratchDirectory { folder in
+            try #require(try drizzleKeys("ca", in: folder).succeeded)
+            for name in ["n", "9", "node-1", "Node_2.eu-west", String(repeating: "n", count: 64)] {
+                let run = try drizzleKeys("issue", name, in: folder)
+                #expect(run.succeeded, "\(run)")
+                #expect(exists("keys/nodes/\(name).key", in: folder))
+            }
+        }
+    }
 }

@@ -102,4 +102,32 @@ struct LifecycleTests {
     private func status(of serial: String, in list: ToolRun) -> String? {
         list.outputLines.first { $0.contains(serial) }?.split(separator: " ").last.map(String.init)
     }
+
+    @Test("revoking what is already revoked says so, keeps the list's version and exits 0")
+    func revokeTwice() async throws {
+        try await withScratchDirectory { folder in
+            try #require(try drizzleKeys("ca", in: folder).succeeded)
+            let a = try drizzleKeys("issue", "a", in: folder)
+            let serial = try #require(a.field("serial"))
+            func listVersion() throws -> String? { try drizzleKeys("print", "keys/revoked.crl", in: folder).field("version") }
+            try #require(try drizzleKeys("revoke", serial, in: folder).succeeded)
+            #expect(try listVersion() == "2")
+            let list = try text(of: "keys/revoked.crl", in: folder)
+
+            let again = try drizzleKeys("revoke", serial, in: folder)
+            #expect(again.succeeded, "\(again)")
+            #expect(again.standardOutput.contains("Already revoked: a serial \(serial)"), "\(again)")
+            #expect(again.standardOutput.contains("keys/revoked.crl stays at version 2"), "\(again)")
+            #expect(!again.standardOutput.contains("Revoked"), "\(again)")
+            #expect(try text(of: "keys/revoked.crl", in: folder) == list)
+
+            // By name, the key is new to the list: one more version; a second time, none.
+            let byName = try drizzleKeys("revoke", "a", in: folder)
+            #expect(byName.succeeded && byName.field("revocation list") == "keys/revoked.crl version 3", "\(byName)")
+            let byNameAgain = try drizzleKeys("revoke", "a", in: folder)
+            #expect(byNameAgain.succeeded, "\(byNameAgain)")
+            #expect(byNameAgain.standardOutput.contains("stays at version 3"), "\(byNameAgain)")
+            #expect(try listVersion() == "3")
+        }
+    }
 }

@@ -39,8 +39,16 @@ public struct KeyStore: Sendable {
     public enum Failure: Error, Equatable, Sendable, CustomStringConvertible {
         case key(KeyFiles.Failure)
         case authorityExists(String)
+        /// No trace of a CA in the folder: neither its key nor a bundle nor a revocation list.
         case noAuthority(String)
-        case invalidName(String)
+        /// The bundle is here but not the CA's secret key: a node host, not the CA host.
+        case noAuthorityKey(String)
+        /// A bundle without the CA's key: making a CA here would make a second one.
+        case bundleWithoutAuthority(String)
+        /// A file every host needs from the CA host (`bundle.crt`, `revoked.crl`) is missing from
+        /// the folder.
+        case missingTrustFile(String, folder: String, holds: String)
+        case invalidName(String, problem: String)
         case nameExists(String, path: String)
         case unknownName(String, folder: String)
         case unknownTarget(String)
@@ -54,9 +62,22 @@ public struct KeyStore: Sendable {
             case .key(let failure): failure.description
             case .authorityExists(let path):
                 "\(path) already exists (use `drizzle-keys ca --rotate` to add a new CA to the bundle)"
-            case .noAuthority(let folder): "no CA in \(folder) (run `drizzle-keys ca` first, or pass --keys-dir)"
-            case .invalidName(let name):
-                "invalid name '\(name)': use 1 to 64 characters from A-Z a-z 0-9 . _ - (and not 'ca')"
+            case .noAuthority(let folder):
+                "no CA in \(folder) (no ca.key or bundle.crt): on the CA host, run `drizzle-keys ca` "
+                    + "first; on a node host, copy bundle.crt and revoked.crl from the CA host's key folder; "
+                    + "or pass --keys-dir"
+            case .noAuthorityKey(let path):
+                "\(path) is missing: this folder trusts a CA (bundle.crt) but does not hold its secret key, which "
+                    + "issue, rotate and revoke need; run them on the CA host, or pass --keys-dir to its key folder"
+            case .bundleWithoutAuthority(let path):
+                "\(path) exists without ca.key: this folder already trusts a CA kept on another host, and a new one "
+                    + "here would be a second CA; make the CA in a folder of its own (--keys-dir)"
+            case .missingTrustFile(let file, let folder, let holds):
+                "\(folder)/\(file) is missing: it holds \(holds); copy \(file) from the CA host's key folder "
+                    + "(every node host needs it) into \(folder)/, or pass --keys-dir"
+            case .invalidName(let name, let problem):
+                "invalid name '\(KeyStore.shown(name))': it \(problem); a name is 1 to \(Certificate.maximumNameLength) "
+                    + "characters from A-Z a-z 0-9 . _ - starting with a letter or digit"
             case .nameExists(let name, let path):
                 "a key for '\(name)' exists at \(path) (use `drizzle-keys rotate \(name)`, or --force to overwrite)"
             case .unknownName(let name, let folder):
@@ -72,6 +93,67 @@ public struct KeyStore: Sendable {
         }
     }
 
+    // MARK: Names
+
+    /// What is wrong with `name` as the name of a new CA or node, or `nil` when nothing is.
+    ///
+    /// A node's name becomes a file name (`nodes/<name>.key`) and shows in logs, tables and
+    /// arguments: 1 to 64 characters from `A-Z a-z 0-9 . _ -` (what a certificate holds,
+    /// protocol.md), starting with a letter or digit, so `.`, `..`, hidden files and names taken
+    /// for an option (`-x`) are refused. Letters beyond ASCII (`résumé`) are refused too: nodes
+    /// would refuse the certificate, and such a name has several byte forms (composed or not)
+    /// that a file system keeps apart but a reader cannot tell apart.
+    public static func nameProblem(_ name: String) -> String? {
+        if name.isEmpty { return "is empty" }
+        if let scalar = name.unicodeScalars.first(where: { !isNameCharacter($0) }) {
+            return "contains \(spelled(scalar))"
+        }
+        if name.utf8.count > Certificate.maximumNameLength { return "has \(name.utf8.count) characters" }
+        if let first = name.unicodeScalars.first, !isLetterOrDigit(first) { return "starts with '\(first)'" }
+        return nil
+    }
+
+    /// `nameProblem(_:)`, and `ca`, which a node may not be called.
+    public static func nodeNameProblem(_ name: String) -> String? {
+        nameProblem(name) ?? (name == "ca" ? "is kept for the CA" : nil)
+    }
+
+    private static func isLetterOrDigit(_ scalar: Unicode.Scalar) -> Bool {
+        ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar)
+    }
+
+    private static func isNameCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        isLetterOrDigit(scalar) || scalar == "." || scalar == "_" || scalar == "-"
+    }
+
+    /// A character as an error line names it: `'/'`, `a space`, `U+0007`, `'é' (U+00E9)`.
+    private static func spelled(_ scalar: Unicode.Scalar) -> String {
+        let hex = String(scalar.value, radix: 16, uppercase: true)
+        let code = "U+" + String(repeating: "0", count: max(0, 4 - hex.count)) + hex
+        if scalar == " " { return "a space" }
+        if isInvisible(scalar) { return code }
+        return scalar.isASCII ? "'\(scalar)'" : "'\(scalar)' (\(code))"
+    }
+
+    private static func isInvisible(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.properties.generalCategory {
+        case .control, .format, .lineSeparator, .paragraphSeparator, .spaceSeparator, .unassigned, .surrogate,
+            .privateUse:
+            true
+        default: false
+        }
+    }
+
+    /// `name` as a one-line error can show it: invisible characters as `\u{…}`, at most 64 characters.
+    fileprivate static func shown(_ name: String) -> String {
+        var text = ""
+        for scalar in name.unicodeScalars.prefix(64) {
+            let escaped = "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            text += isInvisible(scalar) && scalar != " " ? escaped : String(scalar)
+        }
+        return name.unicodeScalars.count > 64 ? text + "…" : text
+    }
+
     // MARK: Certificate authority
 
     /// Creates the cluster CA: `ca.key` (0600), `ca.crt`, a bundle holding it, and an empty
@@ -81,8 +163,9 @@ public struct KeyStore: Sendable {
         -> Certificate
     {
         guard durationSeconds > 0 else { throw .invalidDuration }
-        guard Certificate.isValidName(name) else { throw .invalidName(name) }
+        if let problem = Self.nameProblem(name) { throw .invalidName(name, problem: problem) }
         if SecureFile.exists(caKeyPath) { throw .authorityExists(caKeyPath) }
+        if SecureFile.exists(bundlePath) { throw .bundleWithoutAuthority(bundlePath) }
         try makeFolders()
         let key = SigningKey.generate()
         let certificate = selfSigned(key: key, name: name, durationSeconds: durationSeconds, now: now)
@@ -148,7 +231,9 @@ public struct KeyStore: Sendable {
 
     /// The current CA's key and certificate.
     public func authority() throws(Failure) -> (key: SigningKey, certificate: Certificate) {
-        guard SecureFile.exists(caKeyPath) else { throw .noAuthority(directory) }
+        guard SecureFile.exists(caKeyPath) else {
+            throw SecureFile.exists(bundlePath) ? .noAuthorityKey(caKeyPath) : .noAuthority(directory)
+        }
         return try wrap { () throws(KeyFiles.Failure) in
             let key = try KeyFiles.loadSecretKey(caKeyPath)
             let certificate = try KeyFiles.loadCertificate(caCertificatePath)
@@ -161,13 +246,20 @@ public struct KeyStore: Sendable {
 
     /// Every CA in the trust bundle.
     public func trustedAuthorities() throws(Failure) -> [Certificate] {
-        guard SecureFile.exists(bundlePath) else { throw .noAuthority(directory) }
+        guard SecureFile.exists(bundlePath) else {
+            if holdsNoAuthority { throw .noAuthority(directory) }
+            throw .missingTrustFile("bundle.crt", folder: directory, holds: "the CAs this host trusts")
+        }
         return try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificates(bundlePath) }
     }
 
     /// The current revocation list.
     public func revocationList() throws(Failure) -> RevocationList {
-        guard SecureFile.exists(revocationListPath) else { throw .noAuthority(directory) }
+        guard SecureFile.exists(revocationListPath) else {
+            if holdsNoAuthority { throw .noAuthority(directory) }
+            throw .missingTrustFile(
+                "revoked.crl", folder: directory, holds: "the CA's signed list of revoked certificates")
+        }
         return try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadRevocationList(revocationListPath) }
     }
 
@@ -203,7 +295,7 @@ public struct KeyStore: Sendable {
         name: String, durationSeconds: Int64, addresses: [String] = [], publicKey: PublicKey? = nil,
         ringID: NodeID? = nil, force: Bool = false, now: Int64
     ) throws(Failure) -> Issued {
-        guard Certificate.isValidName(name), name != "ca" else { throw .invalidName(name) }
+        if let problem = Self.nodeNameProblem(name) { throw .invalidName(name, problem: problem) }
         guard durationSeconds > 0 else { throw .invalidDuration }
         guard addresses.count <= Certificate.maximumAddressCount else {
             throw .refused("at most \(Certificate.maximumAddressCount) addresses fit in a certificate, got \(addresses.count)")
@@ -251,7 +343,7 @@ public struct KeyStore: Sendable {
     public func rotate(name: String, durationSeconds: Int64, publicKey: PublicKey? = nil, now: Int64) throws(Failure) -> (
         issued: Issued, previous: Certificate
     ) {
-        guard Certificate.isValidName(name), name != "ca" else { throw .invalidName(name) }
+        if let problem = Self.nodeNameProblem(name) { throw .invalidName(name, problem: problem) }
         guard SecureFile.exists(certificatePath(of: name)) else { throw .unknownName(name, folder: directory) }
         let previous = try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificate(certificatePath(of: name)) }
         let issued = try issue(
@@ -260,11 +352,28 @@ public struct KeyStore: Sendable {
         return (issued, previous)
     }
 
+    /// What `revoke` did.
+    public struct Revocation: Sendable {
+        /// The revocation list as it now stands.
+        public var list: RevocationList
+        /// Certificates this call added to the list (with their keys, when revoking by name).
+        public var revoked: [Certificate]
+        /// Matching certificates the list already held; nothing was added for them.
+        public var alreadyRevoked: [Certificate]
+        /// True when the list was written with a higher version.
+        public var changed: Bool { !revoked.isEmpty }
+    }
+
     /// Revokes by serial (16 hex digits: that certificate) or by name (every certificate issued
-    /// to that name, and their keys). Writes the revocation list with its version increased.
-    public func revoke(_ target: String, now: Int64) throws(Failure) -> (list: RevocationList, revoked: [Certificate]) {
+    /// to that name, and their keys). Writes the revocation list with its version increased when
+    /// it adds something; revoking what the list already holds changes nothing (no new version,
+    /// nothing to spread) and is not an error. Refuses while a file under `issued/` cannot be read,
+    /// since it might hold a certificate of the target.
+    public func revoke(_ target: String, now: Int64) throws(Failure) -> Revocation {
         let (caKey, caCertificate) = try authority()
-        let all = try issuedCertificates()
+        let issued = issuedCertificates()
+        if let unreadable = issued.unreadable.first { throw .key(unreadable) }
+        let all = issued.certificates
         let matching: [Certificate]
         let bySerial: Bool
         if let serial = KeyID(hex: target)?.value, let certificate = all.first(where: { $0.serial == serial }) {
@@ -276,25 +385,38 @@ public struct KeyStore: Sendable {
         }
         guard !matching.isEmpty else { throw .unknownTarget(target) }
         var list = try revocationList()
+        let held = list
+        let isListed = { (certificate: Certificate) in
+            held.serials.contains(certificate.serial) && (bySerial || held.publicKeys.contains(certificate.publicKey))
+        }
+        let fresh = matching.filter { !isListed($0) }
+        let already = matching.filter(isListed)
+        guard !fresh.isEmpty else { return Revocation(list: list, revoked: [], alreadyRevoked: already) }
         list.version += 1
         list.issuedAt = now
         list.issuer = caCertificate.issuer
-        list.serials.formUnion(matching.map(\.serial))
-        if !bySerial { list.publicKeys.formUnion(matching.map(\.publicKey)) }
+        list.serials.formUnion(fresh.map(\.serial))
+        if !bySerial { list.publicKeys.formUnion(fresh.map(\.publicKey)) }
         list.sign(with: caKey)
         try wrap { () throws(KeyFiles.Failure) in try KeyFiles.saveRevocationList(list, to: revocationListPath) }
-        return (list, matching)
+        return Revocation(list: list, revoked: fresh, alreadyRevoked: already)
     }
 
-    /// Every certificate recorded under `issued/`, oldest first.
-    public func issuedCertificates() throws(Failure) -> [Certificate] {
+    /// Every certificate recorded under `issued/`, oldest first, and the `.crt` files there that
+    /// could not be read as one certificate (a stray or damaged file), each failure naming its file.
+    public func issuedCertificates() -> (certificates: [Certificate], unreadable: [KeyFiles.Failure]) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: issuedDirectory)) ?? []
         var certificates: [Certificate] = []
+        var unreadable: [KeyFiles.Failure] = []
         for file in names.sorted() where file.hasSuffix(".crt") {
-            let path = "\(issuedDirectory)/\(file)"
-            certificates.append(try wrap { () throws(KeyFiles.Failure) in try KeyFiles.loadCertificate(path) })
+            do {
+                certificates.append(try KeyFiles.loadCertificate("\(issuedDirectory)/\(file)"))
+            } catch {
+                unreadable.append(error)
+            }
         }
-        return certificates.sorted { ($0.notBefore, $0.serial) < ($1.notBefore, $1.serial) }
+        let sorted = certificates.sorted { ($0.notBefore, $0.serial) < ($1.notBefore, $1.serial) }
+        return (sorted, unreadable)
     }
 
     // MARK: Status
@@ -326,14 +448,24 @@ public struct KeyStore: Sendable {
         status(of: certificate, in: try trustStore(), now: now)
     }
 
-    /// Every issued certificate with its status.
-    public func inventory(now: Int64) throws(Failure) -> [Entry] {
+    /// What `drizzle-keys list` shows: every issued certificate with its status, and the files
+    /// under `issued/` it skipped because they could not be read.
+    public struct Inventory: Sendable {
+        public var entries: [Entry]
+        public var unreadable: [KeyFiles.Failure]
+    }
+
+    /// Every issued certificate with its status; a file under `issued/` that cannot be read is
+    /// skipped and reported, not fatal.
+    public func inventory(now: Int64) throws(Failure) -> Inventory {
         let store = try trustStore()
-        return try issuedCertificates().map { certificate in
+        let issued = issuedCertificates()
+        let entries = issued.certificates.map { certificate in
             Entry(
                 certificate: certificate, nodeID: certificate.nodeID(suite: suite),
                 status: status(of: certificate, in: store, now: now))
         }
+        return Inventory(entries: entries, unreadable: issued.unreadable)
     }
 
     private func status(of certificate: Certificate, in store: TrustStore, now: Int64) -> Status {
@@ -373,6 +505,11 @@ public struct KeyStore: Sendable {
             notBefore: now, notAfter: overflow ? .max : end, issuer: suite.keyID(of: key.publicKey))
         certificate.sign(with: key)
         return certificate
+    }
+
+    /// True when nothing of a CA is in the folder: no key, bundle or revocation list.
+    private var holdsNoAuthority: Bool {
+        !SecureFile.exists(caKeyPath) && !SecureFile.exists(bundlePath) && !SecureFile.exists(revocationListPath)
     }
 
     private func freshSerial() throws(Failure) -> UInt64 {

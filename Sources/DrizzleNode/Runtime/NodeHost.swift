@@ -68,6 +68,9 @@ public struct NodeOptions: Sendable {
     /// Sockets already bound to `bindHost:bindPort` (multi mode binds every node's before it
     /// starts any; see `PortReservation`). `nil`: the node binds its own.
     public var reservation: PortReservation?
+    /// Shared by the nodes of one process to fold their certificate-expiry warnings into one
+    /// line an hour; `nil` (the default): the node warns at start and hourly on its own.
+    public var expiryWarnings: ExpiryWarnings?
 
     public init(
         name: String, bindHost: String = "127.0.0.1", bindPort: Int = 0, advertise: String? = nil, seeds: [String] = [],
@@ -189,6 +192,7 @@ public actor NodeHost {
     private var tasks: [Task<Void, Never>] = []
     private var generator = SystemRandomNumberGenerator()
     private var logger: Logger
+    private let expiryWarnings: ExpiryWarnings?
     private var stopped = false
     private let impairment: Impairment
     /// Datagrams the impairment stage dropped on purpose.
@@ -268,7 +272,8 @@ public actor NodeHost {
         nodeLogger[metadataKey: "node"] = "\(options.name)"
         let host = NodeHost(
             core: core, store: pieces, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
-            inboundDrops: inboundDrops, keysDirectory: options.keysDirectory, logger: nodeLogger, impairment: options.impairment, clock: clock)
+            inboundDrops: inboundDrops, keysDirectory: options.keysDirectory, logger: nodeLogger,
+            expiryWarnings: options.expiryWarnings, impairment: options.impairment, clock: clock)
         await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
         if !options.seeds.isEmpty { await host.join(options.seeds) }
         return host
@@ -370,7 +375,7 @@ public actor NodeHost {
         core: NodeCore<SigningKey, SodiumSuite>, store: NodeStore, name: String, address: String,
         group: any EventLoopGroup,
         udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, inboundDrops: InboundDrops,
-        keysDirectory: String, logger: Logger,
+        keysDirectory: String, logger: Logger, expiryWarnings: ExpiryWarnings?,
         impairment: Impairment, clock: ClockModel
     ) {
         self.impairment = impairment
@@ -391,6 +396,7 @@ public actor NodeHost {
         self.inboundDrops = inboundDrops
         self.keysDirectory = keysDirectory
         self.logger = logger
+        self.expiryWarnings = expiryWarnings
     }
 
     // MARK: Keys
@@ -468,8 +474,17 @@ public actor NodeHost {
 
     /// Warns, at most once an hour, when this node's certificate expires within
     /// `KeyStore.expiringWindowSeconds` (30 days) or has expired; the metric
-    /// `drizzle_certificate_expiry_seconds` shows the same at every scrape.
+    /// `drizzle_certificate_expiry_seconds` shows the same at every scrape. Nodes sharing
+    /// `ExpiryWarnings` warn together, in one line for all.
     private func warnIfExpiring(now: Instant) {
+        if let expiryWarnings {
+            let notAfter = core.certificate.notAfter
+            guard let line = expiryWarnings.note(node: name, notAfter: notAfter, now: now) else { return }
+            var processLogger = logger
+            processLogger[metadataKey: "node"] = nil
+            processLogger.warning("\(line)")
+            return
+        }
         let remaining = core.certificate.notAfter - now.unixSeconds
         guard remaining <= KeyStore.expiringWindowSeconds, nextExpiryWarningAt <= now else { return }
         nextExpiryWarningAt = now.advanced(byNanoseconds: 3_600_000_000_000)
@@ -653,6 +668,7 @@ public actor NodeHost {
         connections = [:]
         try? await udp.close()
         try? await tcp.close()
+        expiryWarnings?.forget(node: name)
         logger.info("node stopped")
     }
 

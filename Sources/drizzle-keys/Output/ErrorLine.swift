@@ -9,6 +9,13 @@ func exitWithError(_ message: String) throws(ExitCode) -> Never {
     throw ExitCode.failure
 }
 
+/// Prints `message` as one line on standard error, prefixed `drizzle-keys: warning: `: something
+/// the command worked around, so it still succeeds.
+func printWarning(_ message: String) {
+    let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
+    FileHandle.standardError.write(Data("drizzle-keys: warning: \(oneLine)\n".utf8))
+}
+
 /// Runs a library call; when it throws, prints the error's one-line description with
 /// `exitWithError(_:)` (library errors are typed enums whose `description` says what to do).
 func orExit<T>(_ body: () throws -> T) throws(ExitCode) -> T {

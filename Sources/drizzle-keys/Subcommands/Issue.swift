@@ -14,7 +14,7 @@ extension DrizzleKeys {
 
         @OptionGroup var options: KeyFolderOptions
 
-        @Argument(help: "The node's name: 1 to 64 characters from A-Z a-z 0-9 . _ -")
+        @Argument(help: "The node's name: 1 to 64 characters from A-Z a-z 0-9 . _ -, starting with a letter or digit")
         var name: String
 
         @Option(help: "How long the certificate is valid (cut to the CA's expiry): e.g. 8760h, 90d, 1h30m.")

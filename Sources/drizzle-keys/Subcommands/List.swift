@@ -8,7 +8,8 @@ extension DrizzleKeys {
             abstract: "List issued certificates with their status.",
             discussion: """
                 Status: valid, expiring (within 30 days), expired, revoked, untrusted (its CA was \
-                retired), not-yet-valid, bad-signature.
+                retired), not-yet-valid, bad-signature. A file in issued/ that is not a readable \
+                certificate is skipped, with a warning on standard error.
                 """)
 
         @OptionGroup var options: KeyFolderOptions
@@ -34,8 +35,14 @@ extension DrizzleKeys {
         func run() throws {
             let store = options.store
             let now = unixNow()
+            let inventory = try orExit { try store.inventory(now: now) }
+            if let first = inventory.unreadable.first {
+                let others = inventory.unreadable.count - 1
+                let more = others == 0 ? "" : " (and \(counted(others, "other file")) there)"
+                printWarning("skipped \(first)\(more); list shows the certificates it could read")
+            }
             // Grouped by name; within a name, oldest first (the library's order).
-            let entries = try orExit { try store.inventory(now: now) }.enumerated().sorted {
+            let entries = inventory.entries.enumerated().sorted {
                 ($0.element.certificate.name, $0.offset) < ($1.element.certificate.name, $1.offset)
             }.map(\.element)
             let rows = entries.map { entry in

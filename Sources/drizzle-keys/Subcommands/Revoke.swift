@@ -6,7 +6,10 @@ extension DrizzleKeys {
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Revoke one certificate (by serial) or every certificate and key of a node (by name).",
-            discussion: "Writes revoked.crl with a higher version; give it to any node and it spreads to all.")
+            discussion: """
+                Writes revoked.crl with a higher version; give it to any node and it spreads to all. \
+                Revoking what the list already holds changes nothing and exits 0.
+                """)
 
         @OptionGroup var options: KeyFolderOptions
 
@@ -16,9 +19,17 @@ extension DrizzleKeys {
         func run() throws {
             let store = options.store
             let now = unixNow()
-            let (list, revoked) = try orExit { try store.revoke(target, now: now) }
-            for certificate in revoked {
+            let revocation = try orExit { try store.revoke(target, now: now) }
+            let list = revocation.list
+            for certificate in revocation.revoked {
                 print("Revoked \(certificate.name) serial \(KeyStore.serialText(certificate.serial))")
+            }
+            for certificate in revocation.alreadyRevoked {
+                print("Already revoked: \(certificate.name) serial \(KeyStore.serialText(certificate.serial))")
+            }
+            guard revocation.changed else {
+                print("Nothing changed: \(store.revocationListPath) stays at version \(list.version).")
+                return
             }
             print(
                 fieldsText([
