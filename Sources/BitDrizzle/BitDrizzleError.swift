@@ -30,6 +30,8 @@ public enum BitDrizzleError: Error, Sendable, Hashable, CustomStringConvertible 
     case lookupFailed(String)
     /// A replica did not answer in time.
     case noAnswer(String)
+    /// The calling task was cancelled before the operation finished (Ctrl-C at the prompt).
+    case cancelled
 
     public var description: String {
         switch self {
@@ -43,13 +45,15 @@ public enum BitDrizzleError: Error, Sendable, Hashable, CustomStringConvertible 
         case .topicEmpty: "the event needs a topic"
         case .topicTooLong(let bytes, let limit): "the topic is \(bytes) bytes; the most is \(limit): use a shorter topic"
         case .payloadTooLarge(let bytes, let limit):
-            "the payload is \(bytes) bytes; the most is \(limit): write larger data with write(file:) and publish its key"
+            "the payload is \(bytes) bytes; the most is \(limit): store larger data as a file (WN at the prompt, write(file:) in the library) and publish its key"
         case .notAKey(let text): "'\(text)' is not a key: give the 32 hex digits a write returned"
         case .unknownKey(let key): "no data under \(key): check the key, or whether it was deleted"
         case .dataUnavailable(let reason): "\(reason)"
         case .file(let reason): reason
         case .lookupFailed(let reason): reason
         case .noAnswer(let reason): reason
+        case .cancelled:
+            "cancelled before it finished: a write's pieces stored so far stay on their replicas without a manifest (nothing can read them); write the file again"
         }
     }
 
@@ -66,6 +70,10 @@ public enum BitDrizzleError: Error, Sendable, Hashable, CustomStringConvertible 
     init(_ error: any Error) {
         if let known = error as? BitDrizzleError {
             self = known
+            return
+        }
+        if error is CancellationError {
+            self = .cancelled
             return
         }
         if let failure = error as? LookupFailure {

@@ -58,8 +58,8 @@ enum NodeTarget {
                 {
                     let before = node.link.opener.drops.total
                     _ = node.receive(
-                        bytes, from: NodeSimNode<NullSigner, NullSuite>.address(of: peer), now: now, using: &random,
-                        store: &store)
+                        bytes, from: NodeSimNode<NullSigner, NullSuite>.address(of: peer), reliable: reliable, now: now,
+                        using: &random, store: &store)
                     if node.link.opener.drops.total == before { accepted = true }
                 }
             }
@@ -129,8 +129,8 @@ enum NodeTarget {
                     }
                     queue.append(
                         (target, cores[target].receive(
-                            bytes, from: NodeSimNode<NullSigner, NullSuite>.address(of: from), now: now, using: &random,
-                            store: &stores[target])))
+                            bytes, from: NodeSimNode<NullSigner, NullSuite>.address(of: from), reliable: reliable, now: now,
+                            using: &random, store: &stores[target])))
                 }
             }
         }

@@ -261,7 +261,7 @@ public actor PromptSession {
         let reference = configuration.clock.reference.isEmpty ? "" : ", reference \(configuration.clock.reference)"
         let stratum = estimate.stratum.map { ", stratum \($0)" } ?? ""
         return [
-            "time      \(Self.clockText(estimate.synchronisedNanoseconds)) synchronised: the raw clock plus a correction of \(Self.milliseconds(estimate.correctionNanoseconds)) ms",
+            "time      \(Self.clockText(estimate.synchronisedNanoseconds)) (UTC), synchronised: the raw clock plus a correction of \(Self.milliseconds(estimate.correctionNanoseconds)) ms",
             "offset    \(Self.milliseconds(estimate.offsetNanoseconds)) ms: the cluster's time minus this node's synchronised time",
             "drift     \(Self.fixed(estimate.driftPPM, 1)) ppm: this node's raw clock against the cluster's",
             "skew      \(Self.milliseconds(estimate.skewNanoseconds)) ms: the largest difference among this node and the \(estimate.peersSampled) members it sampled",
@@ -296,8 +296,11 @@ public actor PromptSession {
         return String((value * scale).rounded() / scale)
     }
 
-    private static func clockText(_ nanoseconds: Int64) -> String {
-        String(Double(nanoseconds / 1_000_000) / 1000) + " s since 1970"
+    /// A wall-clock time as ISO 8601 in UTC, to the millisecond (`2026-12-05T02:52:13.123Z`).
+    static func clockText(_ nanoseconds: Int64) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(nanoseconds / 1_000_000) / 1000))
     }
 
     // MARK: Commands
@@ -496,7 +499,7 @@ public actor PromptSession {
             let copies: String =
                 scope == .network
                 ? " on \(summary.replicas) replica\(summary.replicas == 1 ? "" : "s") each" : " to \(local.name)'s store"
-            let timing = " in \(Self.seconds(summary.seconds)) s (\(Self.rate(rate)) MB/s)"
+            let timing = " in \(Self.seconds(summary.seconds)) s (\(Self.rate(rate)) MiB/s)"
             return ["key \(summary.key)", "wrote \(summary.bytes) bytes in " + pieces + copies + timing]
         } catch {
             return ["\(error)"]
@@ -512,7 +515,7 @@ public actor PromptSession {
                 key: text, scope: scope == .network ? .network : .local, into: folder, progress: progress)
             let rate = summary.seconds > 0 ? Double(summary.bytes) / summary.seconds / 1_048_576 : 0
             let pieces = "\(summary.pieces) piece\(summary.pieces == 1 ? "" : "s")"
-            let timing = "in \(Self.seconds(summary.seconds)) s (\(Self.rate(rate)) MB/s)"
+            let timing = "in \(Self.seconds(summary.seconds)) s (\(Self.rate(rate)) MiB/s)"
             let repaired =
                 summary.repaired > 0
                 ? "; repaired \(summary.repaired) missing or damaged replica cop\(summary.repaired == 1 ? "y" : "ies")" : ""

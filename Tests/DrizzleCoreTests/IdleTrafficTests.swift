@@ -49,7 +49,7 @@ struct IdleTrafficTests {
                 case .failure:
                     unreadable += 1
                 }
-                queue += cores[to].receive(bytes, from: addresses[from], now: now, using: &generator, store: &store)
+                queue += cores[to].receive(bytes, from: addresses[from], reliable: reliable, now: now, using: &generator, store: &store)
                     .map { (to, $0) }
             }
         }

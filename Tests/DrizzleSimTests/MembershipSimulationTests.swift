@@ -139,6 +139,46 @@ struct MembershipSimulationTests {
         #expect(revokedDrops > 0)
     }
 
+    /// Rounds (100 ms) until nodes 0 and 1 of a 3-node cluster both deliver an event node 0
+    /// publishes after node 2 was taken out by `remove`, or nil within 60 s.
+    func busResumes(after remove: (Simulator<SimNode>, SimDirectory<NullSigner>) -> Void) -> Int? {
+        let (simulator, directory) = membershipCluster(3)
+        simulator.run(rounds: 100)
+        remove(simulator, directory)
+        // Every survivor has taken node 2 out of its view before the event.
+        simulator.run(rounds: simulator.rounds + 600) { simulator in
+            (0...1).allSatisfy { !activeView(simulator.nodes[$0]).contains(directory.ids[2]) }
+        }
+        let published = simulator.rounds
+        simulator.act(on: 0) { node, now, random, effects in
+            if let sent = try? node.core.publish(topic: "t", payload: [1], now: now, using: &random) {
+                node.perform(sent, at: now, into: &effects)
+            }
+        }
+        simulator.run(rounds: published + 600) { simulator in
+            (0...1).allSatisfy { simulator.nodes[$0].deliveredCount == 1 }
+        }
+        return (0...1).allSatisfy { simulator.nodes[$0].deliveredCount == 1 } ? simulator.rounds - published : nil
+    }
+
+    @Test("the bus stops waiting for a revoked member exactly as for a crashed one")
+    func revokedMemberReleasesTheBus() throws {
+        let crashed = busResumes { simulator, _ in simulator.crash(2) }
+        let revoked = busResumes { simulator, directory in
+            var list = RevocationList(
+                version: 2, issuedAt: 1_767_225_600, issuer: directory.authority.issuer,
+                serials: [directory.certificates[2].serial])
+            list.signature = Array(repeating: 0, count: 64)
+            simulator.act(on: 0) { node, now, random, effects in
+                node.perform(node.core.publish(list, now: now, using: &random), at: now, into: &effects)
+            }
+        }
+        let crashedRounds = try #require(crashed, "the bus resumes after a crash")
+        let revokedRounds = try #require(revoked, "the bus resumes after a revocation (it stalled for good before)")
+        // Both wait out the same settle time (5 s) once the member is out; a few rounds either way.
+        #expect(revokedRounds <= crashedRounds + 20, "revoked: \(revokedRounds) rounds, crashed: \(crashedRounds)")
+    }
+
     @Test("a node with a certificate from another CA is never admitted")
     func strangerRefused() {
         let (simulator, directory) = membershipCluster(15, strangers: 1)

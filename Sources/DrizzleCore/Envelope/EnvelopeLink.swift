@@ -6,6 +6,14 @@
 /// envelope carrying its certificate. A receiver that already admitted the certificate checks
 /// only its standing, so the copies cost bytes, not signature checks.
 ///
+/// Nothing an unauthenticated datagram makes this node send may turn it into a reflector for a
+/// spoofed source address: a certificate request goes to the claimed sender's membership address
+/// when it is a member, and otherwise to the source at most once per
+/// `certificateRequestIntervalNanoseconds` per address and `certificateRequestsPerSecond` in all;
+/// and it carries this node's certificate only to an address this node chose to talk to (a
+/// member's, or one it sent to on its own). So a flood of forged 116-byte datagrams costs a bounded
+/// number of small signed replies, never a certificate per datagram to whatever address they name.
+///
 /// Stream (TCP) envelopes carry it on the first copies too, and then once every
 /// `streamCertificateRefreshNanoseconds` to an address: over a stream the receiver cannot ask the
 /// connection's source (its port is ephemeral), so it asks the address the sender's membership
@@ -27,6 +35,17 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
     public var streamCertificateRefreshNanoseconds: Int64 = 30_000_000_000
     /// Envelopes sent to each address with the certificate attached.
     private var certificatesSent: [Address: Int] = [:]
+    /// The shortest time between two certificate requests to one address a stranger's envelope
+    /// came from (a member's address is asked whenever needed).
+    public var certificateRequestIntervalNanoseconds: Int64 = 1_000_000_000
+    /// Certificate requests to addresses that are not members', at most, per second.
+    public var certificateRequestsPerSecond = 20
+    /// When each address was last sent a certificate request (pruned as entries age out).
+    private var certificateRequestedAt: [Address: Instant] = [:]
+    /// Requests to strangers in the current second, and when that second began.
+    private var strangerRequests = (count: 0, since: Instant(nanoseconds: 0))
+    /// Certificate requests not sent because of the limits.
+    public private(set) var certificateRequestsLimited = 0
     /// When a stream envelope to each address last carried the certificate.
     private var streamCertificateAt: [Address: Instant] = [:]
 
@@ -50,13 +69,30 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
         datagramLimit - (sealer.maximumLength - sealer.frameCapacity(attachingCertificate: true))
     }
 
+    /// Whether an envelope carries this node's certificate.
+    public enum CertificateChoice: Sendable {
+        /// On the first copies to an address, and on streams once per refresh period.
+        case usual
+        /// Always (a certificate request: the peer may lack ours as we lack theirs).
+        case always
+        /// Never (a reply to an address no one vouched for).
+        case never
+    }
+
     /// Seals `frames` for `address`; `nil` (and a counted failure) when they do not fit.
-    public mutating func seal(_ frames: [Frame], to address: Address, reliable: Bool, at now: Instant) -> [UInt8]? {
+    public mutating func seal(
+        _ frames: [Frame], to address: Address, reliable: Bool, at now: Instant, certificate: CertificateChoice = .usual
+    ) -> [UInt8]? {
         let streamRefreshDue =
             reliable
             && streamCertificateAt[address].map { $0.advanced(byNanoseconds: streamCertificateRefreshNanoseconds) <= now }
                 ?? true
-        let attach = streamRefreshDue || certificatesSent[address, default: 0] < certificateCopies
+        let attach: Bool =
+            switch certificate {
+            case .usual: streamRefreshDue || certificatesSent[address, default: 0] < certificateCopies
+            case .always: true
+            case .never: false
+            }
         sealer.maximumLength = reliable ? streamLimit : datagramLimit
         guard let bytes = try? sealer.seal(frames, attachingCertificate: attach, at: now) else {
             sealFailures += 1
@@ -81,19 +117,33 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
         public var replyTo: Address
     }
 
-    /// Opens `bytes` that came from `address`. `senderAddress` gives the address a sender listens
-    /// on, when known (its membership entry): a certificate request for an envelope that came over
-    /// a stream goes there, and a sender's new epoch makes our certificate ride again to it.
+    /// Opens `bytes` that came from `address`, over a stream (`reliable`: TCP, up to `streamLimit`
+    /// bytes) or as a datagram (up to `datagramLimit`: a longer one is dropped as `oversize`).
+    /// `senderAddress` gives the address a sender listens on, when known (its membership entry): a
+    /// certificate request for an envelope from an unknown sender goes there, and a sender's new
+    /// epoch makes our certificate ride again to it.
     public mutating func receive(
-        _ bytes: [UInt8], from address: Address, at now: Instant, senderAddress: (NodeID) -> Address? = { _ in nil }
+        _ bytes: [UInt8], from address: Address, reliable: Bool, at now: Instant,
+        senderAddress: (NodeID) -> Address? = { _ in nil }
     ) -> Received {
         let claimed = EnvelopeHeader.sender(in: bytes)
         // The replay window holds each sender's newest epoch: a different one means it restarted.
         let previousEpoch = claimed.flatMap { opener.replay.epoch(of: $0) }
+        opener.maximumLength = reliable ? streamLimit : datagramLimit
         switch opener.open(bytes, at: now) {
         case .failure(.unknownSender):
-            let replyTo = claimed.flatMap(senderAddress) ?? address
-            let request = seal([Frame(type: FrameType.certificateRequest, body: [])], to: replyTo, reliable: false, at: now)
+            let member = claimed.flatMap(senderAddress)
+            let replyTo = member ?? address
+            guard member != nil || mayRequestCertificate(from: replyTo, at: now) else {
+                certificateRequestsLimited += 1
+                return Received(envelope: nil, dropped: .unknownSender, replies: [], replyTo: replyTo)
+            }
+            // Our certificate rides along only to an address this node knows: a member's, or one
+            // it already sent to on its own (a seed it asked to join).
+            let known = member != nil || certificatesSent[replyTo] != nil
+            let request = seal(
+                [Frame(type: FrameType.certificateRequest, body: [])], to: replyTo, reliable: false, at: now,
+                certificate: known ? .always : .never)
             return Received(envelope: nil, dropped: .unknownSender, replies: request.map { [$0] } ?? [], replyTo: replyTo)
         case .failure(let reason):
             return Received(envelope: nil, dropped: reason, replies: [], replyTo: address)
@@ -109,6 +159,25 @@ public struct EnvelopeLink<Signer: MessageSigner, Suite: CryptoSuite, Address: H
             }
             return Received(envelope: envelope, dropped: nil, replies: replies, replyTo: address)
         }
+    }
+
+    /// Whether a certificate request may go to `address`, a stranger's source: not more often than
+    /// once per interval to one address, nor more than the limit per second in all. Counts it.
+    private mutating func mayRequestCertificate(from address: Address, at now: Instant) -> Bool {
+        if let last = certificateRequestedAt[address], now.nanoseconds &- last.nanoseconds < certificateRequestIntervalNanoseconds {
+            return false
+        }
+        if now.nanoseconds &- strangerRequests.since.nanoseconds >= 1_000_000_000 {
+            strangerRequests = (0, now)
+            // Entries older than the interval no longer limit anything.
+            certificateRequestedAt = certificateRequestedAt.filter {
+                now.nanoseconds &- $0.value.nanoseconds < certificateRequestIntervalNanoseconds
+            }
+        }
+        guard strangerRequests.count < certificateRequestsPerSecond else { return false }
+        strangerRequests.count += 1
+        certificateRequestedAt[address] = now
+        return true
     }
 
     /// Forgets that `address` has our certificate (it restarted, or our certificate changed).

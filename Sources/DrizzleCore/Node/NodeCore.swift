@@ -227,11 +227,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public mutating func publish(
         _ list: RevocationList, now: Instant, using generator: inout some RandomNumberGenerator
     ) -> [Effect] {
-        var effects = enforce(list, now: now)
-        guard case .revocationsUpdated = effects.last else { return effects }
+        var sends: [(String, Frame, Bool)] = []
+        var effects = enforce(list, sends: &sends, now: now)
+        guard case .revocationsUpdated = effects.last else { return effects + pack(sends, now: now) }
         let (rumor, _) = gossip.publish(kind: RumorKind.revocationList, payload: list.encoded)
         effects.append(.learned(rumor))
-        var sends: [(String, Frame, Bool)] = []
         eagerPush(rumor, except: nil, sends: &sends, using: &generator)
         return effects + pack(sends, now: now)
     }
@@ -389,12 +389,14 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         return effects + pack(stamped(sends, now: now), now: now)
     }
 
+    /// Takes in an envelope that arrived from `address`: a datagram, or over a stream
+    /// (`reliable`, which may be longer than a datagram).
     public mutating func receive(
-        _ bytes: [UInt8], from address: String, now: Instant, using generator: inout some RandomNumberGenerator,
-        store: inout some PieceStore
+        _ bytes: [UInt8], from address: String, reliable: Bool, now: Instant,
+        using generator: inout some RandomNumberGenerator, store: inout some PieceStore
     ) -> [Effect] {
         let view = membership
-        let received = link.receive(bytes, from: address, at: now) { view.member($0)?.address }
+        let received = link.receive(bytes, from: address, reliable: reliable, at: now) { view.member($0)?.address }
         var effects: [Effect] = received.replies.map { .send(to: received.replyTo, bytes: $0, reliable: false) }
         guard let envelope = received.envelope else { return effects }
         let sender = envelope.header.sender
@@ -551,7 +553,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             case .learned(let rumor, _):
                 effects.append(.learned(rumor))
                 if rumor.kind == RumorKind.revocationList, let list = try? RevocationList(decoding: rumor.payload) {
-                    effects += enforce(list, now: now)
+                    effects += enforce(list, sends: &sends, now: now)
                 } else if rumor.kind == RumorKind.event, let event = BusEvent(decoding: rumor.payload) {
                     hold(event, in: rumor.id)
                     effects += bus.receive(event).map(Effect.delivered)
@@ -564,8 +566,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     /// Applies a newer revocation list: drops the revoked certificates from the trust store and
-    /// expels every member it names, for good.
-    private mutating func enforce(_ list: RevocationList, now: Instant) -> [Effect] {
+    /// expels every member it names, for good. An expelled member is dead to everything that follows
+    /// membership, as a failed one is: the bus stops waiting for its heartbeat (after the same
+    /// settle time), the ring drops it from successor lists and fingers.
+    private mutating func enforce(_ list: RevocationList, sends: inout [(String, Frame, Bool)], now: Instant) -> [Effect] {
         let revokedIDs = Set(list.publicKeys.map { suite.nodeID(of: $0) })
             .union(link.opener.trust.nodes(holding: list.publicKeys, suite: suite))
         do {
@@ -575,8 +579,9 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         }
         var effects: [Effect] = []
         for member in membership.members where revokedIDs.contains(member.id) || list.serials.contains(member.serial) {
-            for output in membership.ban(member.id, now: now) {
-                if case .changed(let changed, let previous) = output { effects.append(.memberChanged(changed, from: previous)) }
+            for case .changed(let changed, let previous) in membership.ban(member.id, now: now) {
+                effects.append(.memberChanged(changed, from: previous))
+                noteChange(changed, from: previous, sends: &sends, effects: &effects, now: now)
             }
         }
         effects.append(.revocationsUpdated(list))

@@ -290,7 +290,7 @@ public actor NodeHost {
         do {
             udp = try await bindDatagram(
                 host: options.bindHost, port: options.bindPort, group: group, arrivals: continuation, drops: inboundDrops,
-                reserved: reserved?.datagram)
+                datagramLimit: options.datagramLimit, reserved: reserved?.datagram)
         } catch {
             throw NodeStartError.bind(bindText, reason: "\(error)")
         }
@@ -321,17 +321,22 @@ public actor NodeHost {
 
     private static func bindDatagram(
         host: String, port: Int, group: any EventLoopGroup, arrivals continuation: AsyncStream<Arrival>.Continuation,
-        drops inboundDrops: InboundDrops, reserved: Int32? = nil
+        drops inboundDrops: InboundDrops, datagramLimit: Int, reserved: Int32? = nil
     ) async throws -> any Channel {
         let bootstrap = DatagramBootstrap(group: group)
             .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelOption(.maxMessagesPerRead, value: 16)
+            // One byte more than the largest datagram accepted: a datagram that fits is read whole
+            // (SwiftNIO's default buffer would cut any above 2 KiB), and a longer one, cut to the
+            // limit plus one byte, is still seen to be too long and counted as `oversize`.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: datagramLimit + 1))
             // 2 MiB, as memberlist asks (the kernel caps it at net.core.rmem_max): a burst
             // waits in the socket instead of being dropped before anything can count it.
             .channelOption(.socketOption(.so_rcvbuf), value: 2 << 20)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(DatagramInbound(arrivals: continuation, drops: inboundDrops))
+                    try channel.pipeline.syncOperations.addHandler(
+                        DatagramInbound(arrivals: continuation, drops: inboundDrops, maximumLength: datagramLimit))
                 }
             }
         if let reserved { return try await bootstrap.withBoundSocket(reserved).get() }
@@ -360,7 +365,8 @@ public actor NodeHost {
             if stopped { return }
             do {
                 udp = try await Self.bindDatagram(
-                    host: datagramBind.host, port: datagramBind.port, group: group, arrivals: arrivals, drops: inboundDrops)
+                    host: datagramBind.host, port: datagramBind.port, group: group, arrivals: arrivals, drops: inboundDrops,
+                    datagramLimit: core.link.datagramLimit)
                 datagramSocketReopened += 1
                 watchDatagramSocket()
                 return
@@ -826,10 +832,11 @@ public actor NodeHost {
         guard !stopped else { return }
         switch arrival {
         case .datagram(let bytes, let from), .frame(let bytes, let from):
-            if case .datagram = arrival { datagramsIn += 1 }
+            let isDatagram = if case .datagram = arrival { true } else { false }
+            if isDatagram { datagramsIn += 1 }
             envelopesIn += 1
             bytesIn += bytes.count
-            perform(core.receive(bytes, from: from, now: now(), using: &generator, store: &store))
+            perform(core.receive(bytes, from: from, reliable: !isDatagram, now: now(), using: &generator, store: &store))
         }
     }
 

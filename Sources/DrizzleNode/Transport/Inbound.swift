@@ -40,16 +40,19 @@ final class DatagramInbound: ChannelInboundHandler, Sendable {
 
     let arrivals: AsyncStream<Arrival>.Continuation
     let drops: InboundDrops
+    /// The largest datagram accepted (`gossip.max_datagram_bytes`); a longer one is `oversize`.
+    let maximumLength: Int
 
-    init(arrivals: AsyncStream<Arrival>.Continuation, drops: InboundDrops) {
+    init(arrivals: AsyncStream<Arrival>.Continuation, drops: InboundDrops, maximumLength: Int) {
         self.arrivals = arrivals
         self.drops = drops
+        self.maximumLength = maximumLength
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let bytes = Array(envelope.data.readableBytesView)
-        if let reason = EnvelopeHeader.screen(bytes, maximumLength: EnvelopeHeader.streamLimit) {
+        if let reason = EnvelopeHeader.screen(bytes, maximumLength: maximumLength) {
             drops.record(reason)
             return
         }

@@ -47,7 +47,7 @@ public struct GossipSimNode<Signer: MessageSigner, Suite: CryptoSuite>: Simulate
         _ bytes: [UInt8], from sender: Int, reliable: Bool, at now: Instant, random: inout SimRandom,
         effects: inout [SimEffect]
     ) {
-        guard let envelope = link.open(bytes, from: sender, at: now, effects: &effects) else { return }
+        guard let envelope = link.open(bytes, from: sender, reliable: reliable, at: now, effects: &effects) else { return }
         for frame in envelope.frames {
             guard let message = GossipMessage(frame: frame) else { continue }
             let outputs = gossip.receive(message, from: envelope.header.sender, using: &random)

@@ -92,6 +92,8 @@ public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedN
         _ bytes: [UInt8], from sender: Int, reliable: Bool, at now: Instant, random: inout SimRandom,
         effects: inout [SimEffect]
     ) {
-        perform(core.receive(bytes, from: Self.address(of: sender), now: now, using: &random, store: &store), at: now, into: &effects)
+        perform(
+            core.receive(bytes, from: Self.address(of: sender), reliable: reliable, now: now, using: &random, store: &store),
+            at: now, into: &effects)
     }
 }

@@ -3,8 +3,10 @@ import DrizzleCore
 extension EnvelopeLink where Address == Int {
     /// Opens `bytes` from simulator node `sender`, queueing the certificate exchange's replies;
     /// returns the envelope when it opened.
-    mutating func open(_ bytes: [UInt8], from sender: Int, at now: Instant, effects: inout [SimEffect]) -> OpenedEnvelope? {
-        let received = receive(bytes, from: sender, at: now)
+    mutating func open(
+        _ bytes: [UInt8], from sender: Int, reliable: Bool, at now: Instant, effects: inout [SimEffect]
+    ) -> OpenedEnvelope? {
+        let received = receive(bytes, from: sender, reliable: reliable, at: now)
         for reply in received.replies { effects.append(.send(to: sender, bytes: reply, reliable: false)) }
         return received.envelope
     }

@@ -55,7 +55,7 @@ public struct SizeSimNode<Signer: MessageSigner, Suite: CryptoSuite, Estimator: 
         _ bytes: [UInt8], from sender: Int, reliable: Bool, at now: Instant, random: inout SimRandom,
         effects: inout [SimEffect]
     ) {
-        guard let envelope = link.open(bytes, from: sender, at: now, effects: &effects) else { return }
+        guard let envelope = link.open(bytes, from: sender, reliable: reliable, at: now, effects: &effects) else { return }
         for frame in envelope.frames {
             guard let message = SizeMessage(frame: frame) else { continue }
             let outputs = estimator.receive(message, from: envelope.header.sender, using: &random)

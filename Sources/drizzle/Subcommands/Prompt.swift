@@ -63,8 +63,9 @@ struct Prompt: AsyncParsableCommand {
             let running = Task { await session.run(command) }
             await phase.enter(.running(running))
             let (lines, done) = await running.value
+            // A cancelled WN or RN leaves its progress line: clear it before the answer.
+            if running.isCancelled, progress.isVisible { StandardStreams.write("\r\u{1B}[K", to: .error) }
             for output in lines { say(output) }
-            if running.isCancelled, command != .exit { say("interrupted") }
             if done { return }
         }
         // Ctrl-D, Ctrl-C at an empty line, the end of a pipe, SIGTERM, a reader gone: as X.

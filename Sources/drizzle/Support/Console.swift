@@ -114,7 +114,9 @@ final class Console: Sendable {
         editedLine.withLock { $0 = .none }
         // The process catches SIGINT itself (StopRequests); libedit must not install handlers.
         drizzle_editline_leave_signals()
+        drizzle_editline_use_getc()
         rl_callback_handler_install(prompt + " ", lineEdited)
+        drizzle_editline_bind_interrupt()
         StandardStreams.redirect { [self] text, stream in
             pending.withLock { $0.outputs.append((text, stream)) }
             wake()
@@ -136,6 +138,10 @@ final class Console: Sendable {
             }
             if result == nil, descriptors[0].revents != 0 {
                 rl_callback_read_char()
+                if drizzle_editline_ended() != 0 {
+                    result = .end
+                    break
+                }
                 switch editedLine.withLock({ $0 }) {
                 case .none: break
                 case .line(let line): result = .line(line)
@@ -175,9 +181,7 @@ final class Console: Sendable {
         }
         if stop { return .stopped }
         guard interrupt else { return nil }
-        let typed = drizzle_editline_line().map { String(cString: $0) } ?? ""
-        if typed.isEmpty { return .interrupted }
-        rl_replace_line("", 0)
+        if drizzle_editline_interrupt() != 0 { return .interrupted }
         StandardStreams.writeDirectly("^C\n", to: .output)
         rl_forced_update_display()
         return nil

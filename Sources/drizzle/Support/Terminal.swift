@@ -55,8 +55,8 @@ final class ByteProgress: Sendable {
             return true
         }
         guard changed else { return }
-        let megabytes = { (bytes: UInt64) in String(Double(bytes / 10_485) / 100) }
-        let text = percent >= 100 ? "\r\u{1B}[K" : "\r\u{1B}[K\(megabytes(done)) of \(megabytes(total)) MB (\(percent)%)"
+        let mebibytes = { (bytes: UInt64) in String(Double(bytes / 10_485) / 100) }
+        let text = percent >= 100 ? "\r\u{1B}[K" : "\r\u{1B}[K\(mebibytes(done)) of \(mebibytes(total)) MiB (\(percent)%)"
         StandardStreams.write(text, to: .error)
         if percent >= 100 { shown.withLock { $0 = -1 } }
     }
