@@ -44,6 +44,8 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     /// The configuration file holds a key BitDrizzle does not know (usually a typo); `suggestion`
     /// is the closest known key, if one is close.
     case unknownKey(path: String, key: String, suggestion: String?)
+    /// A key earlier versions had and this one dropped, with why.
+    case removedKey(path: String, key: String, note: String)
     /// A section such as `gossip` is written as a single value instead of a mapping of keys.
     case sectionNotMapping(path: String, section: String)
     /// A value does not have the key's type: `expected` says what the key takes, `found` shows the
@@ -64,6 +66,7 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
             "\(path): not valid YAML: \(reason) (fix the syntax)"
         case .unknownKey(let path, let key, let suggestion?):
             "\(path): \(key): unknown key, did you mean \(suggestion)? (fix the spelling or remove the key)"
+        case .removedKey(let path, let key, let note): "\(path): \(key): no longer a setting: \(note) (remove the key)"
         case .unknownKey(let path, let key, nil):
             "\(path): \(key): unknown key (remove it; docs/configuration.md lists every key)"
         case .sectionNotMapping(let path, let section):

@@ -45,25 +45,13 @@ extension DrizzleConfiguration {
             return ranked.min { $0.1.precedence < $1.1.precedence } ?? (keys[0], .builtInDefault)
         }
         let lastNode = net.size - 1
-        for (key, base) in [("node.peer_base_port", node.peerBasePort), ("node.local_base_port", node.localBasePort)]
-        where base > 65535 - lastNode {
-            let (blamed, origin) = blame("net.size", key)
+        if node.peerBasePort > 65535 - lastNode {
+            let (blamed, origin) = blame("net.size", "node.peer_base_port")
             throw .invalidValue(
                 key: blamed,
                 origin: origin,
-                problem: "\(net.size) nodes (net.size) from \(key) \(base) need ports up to \(base + lastNode), "
-                    + "beyond 65535"
-            )
-        }
-        let peerPorts = node.peerBasePort...(node.peerBasePort + lastNode)
-        let localPorts = node.localBasePort...(node.localBasePort + lastNode)
-        if peerPorts.overlaps(localPorts) {
-            let (blamed, origin) = blame("node.local_base_port", "node.peer_base_port", "net.size")
-            throw .invalidValue(
-                key: blamed,
-                origin: origin,
-                problem: "local ports \(localPorts.lowerBound)...\(localPorts.upperBound) overlap peer ports "
-                    + "\(peerPorts.lowerBound)...\(peerPorts.upperBound)"
+                problem: "\(net.size) nodes (net.size) from node.peer_base_port \(node.peerBasePort) need ports up to "
+                    + "\(node.peerBasePort + lastNode), beyond 65535"
             )
         }
         if membership.probeTimeoutMilliseconds > membership.probeIntervalMilliseconds {

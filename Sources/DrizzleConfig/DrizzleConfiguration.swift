@@ -56,18 +56,14 @@ public struct DrizzleConfiguration: Sendable, Equatable {
         /// `node.peer_base_port`, the original's base peer port: node *i* of multi mode listens on
         /// `peerBasePort + i` for UDP gossip and TCP RPC. 1...65535.
         public var peerBasePort: Int
-        /// `node.local_base_port`, the original's base local port: node *i*'s control (app support)
-        /// listener. 1...65535.
-        public var localBasePort: Int
         /// `node.advertise`: `host:port` peers should use when it differs from the bind address;
         /// empty means advertise `host` and the peer port.
         public var advertise: String
 
         /// Creates the `node` section.
-        public init(host: String, peerBasePort: Int, localBasePort: Int, advertise: String) {
+        public init(host: String, peerBasePort: Int, advertise: String) {
             self.host = host
             self.peerBasePort = peerBasePort
-            self.localBasePort = localBasePort
             self.advertise = advertise
         }
     }
@@ -332,7 +328,7 @@ extension DrizzleConfiguration {
     public static let maximumPieceSize = 8 * 1024 * 1024 - 8
 
     public static let defaults = DrizzleConfiguration(
-        node: Node(host: "127.0.0.1", peerBasePort: 40000, localBasePort: 50000, advertise: ""),
+        node: Node(host: "127.0.0.1", peerBasePort: 40000, advertise: ""),
         net: Net(size: 24, seeds: [], scanHosts: ["127.0.0.1"]),
         data: Data(
             file: "test_file.txt",

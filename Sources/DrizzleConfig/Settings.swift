@@ -64,7 +64,6 @@ extension DrizzleConfiguration {
     mutating func visitSettings<Visitor: SettingVisitor>(_ visitor: inout Visitor) throws(Visitor.Failure) {
         try visitor.visit("node.host", &node.host, .nonEmpty)
         try visitor.visit("node.peer_base_port", &node.peerBasePort, in: 1...65535)
-        try visitor.visit("node.local_base_port", &node.localBasePort, in: 1...65535)
         try visitor.visit("node.advertise", &node.advertise, .hostPortOrEmpty)
 
         try visitor.visit("net.size", &net.size, in: 1...65535)
@@ -162,6 +161,13 @@ struct Setting: Sendable, Equatable {
 
     /// The section names, such as `node` and `gossip`.
     static let sections: Set<String> = Set(all.map(\.section))
+
+    /// Keys of earlier versions that are settings no more, with what replaced them: a file that
+    /// still has one gets a line saying so instead of "unknown key".
+    static let removed: [String: String] = [
+        "node.local_base_port":
+            "the original's local (control) listener is each node's Unix socket <data.dir>/<name>.sock, which drizzle attach opens"
+    ]
 }
 
 /// Lists the settings without touching their values.

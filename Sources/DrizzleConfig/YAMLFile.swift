@@ -74,6 +74,7 @@ struct YAMLFile: ConfigProvider {
                 if isNull(key) { continue }
                 throw .sectionNotMapping(path: path, section: key)
             }
+            if let note = Setting.removed[key] { throw .removedKey(path: path, key: key, note: note) }
             throw .unknownKey(path: path, key: key, suggestion: Self.closestKey(to: key))
         }
     }

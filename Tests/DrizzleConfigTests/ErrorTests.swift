@@ -101,7 +101,6 @@ struct ErrorTests {
         arguments: [
             ("net:\n  size: 0\n", "net.size: must be between 1 and 65535, found 0"),
             ("node:\n  peer_base_port: 70000\n", "node.peer_base_port: must be between 1 and 65535, found 70000"),
-            ("node:\n  local_base_port: 0\n", "node.local_base_port: must be between 1 and 65535, found 0"),
             ("data:\n  piece_size: 0\n", "data.piece_size: must be between 1 and 8388600, found 0"),
             (
                 "gossip:\n  max_datagram_bytes: 100\n",
@@ -154,11 +153,10 @@ struct ErrorTests {
                 + "need ports up to 65553, "
                 + "beyond 65535 (fix the value or remove the key to use the default)"
         )
-        #expect(
-            loadError(ConfigurationSource(arguments: ["--node-local-base-port", "40010"]))?.description
-                == "flag --node-local-base-port: node.local_base_port: local ports 40010...40033 overlap peer ports "
-                + "40000...40023 (fix the value given to --node-local-base-port or leave the flag out)"
-        )
+        // A key this version dropped is named as such, not as a typo.
+        let (removedPath, removed) = try fileError("node:\n  local_base_port: 50000\n")
+        #expect(removed?.hasPrefix("\(removedPath): node.local_base_port: no longer a setting: ") == true, "\(String(describing: removed))")
+        #expect(removed?.contains("<data.dir>/<name>.sock") == true)
         #expect(
             loadError(ConfigurationSource(environment: ["DRIZZLE_MEMBERSHIP_PROBE_TIMEOUT_MS": "1500"]))?.description
                 == "environment DRIZZLE_MEMBERSHIP_PROBE_TIMEOUT_MS: membership.probe_timeout_ms: "

@@ -10,7 +10,6 @@ struct PromptTests {
         let text = """
             node:
               peer_base_port: \(basePort)
-              local_base_port: \(basePort + 1000)
             net:
               size: \(size)
             keys:

@@ -26,8 +26,11 @@ struct Cluster: AsyncParsableCommand {
     @Option(name: .customLong("event-order"), help: "When the handler runs: total (the bus's total order, once stable) or arrival (at once, no common order, as Serf).")
     var eventOrder: EventOrderOption = .total
 
+    @Argument(parsing: .allUnrecognized, help: "Setting flags, e.g. --net-size 6 --gossip-interval-ms 100 (docs/configuration.md).")
+    var settings: [String] = []
+
     func run() async throws {
-        var loaded = try loadConfiguration(file: config, flags: [])
+        var loaded = try loadConfiguration(file: config, flags: settings)
         if let nodes {
             guard (1...1000).contains(nodes) else { throw fail("--nodes must be from 1 to 1000") }
             loaded.net.size = nodes

@@ -25,8 +25,11 @@ struct Prompt: AsyncParsableCommand {
     @Option(name: .customLong("event-order"), help: "When the handler runs: total (the bus's total order, once stable) or arrival (at once, no common order, as Serf).")
     var eventOrder: EventOrderOption = .total
 
+    @Argument(parsing: .allUnrecognized, help: "Setting flags, e.g. --net-size 6 --gossip-interval-ms 100 (docs/configuration.md).")
+    var settings: [String] = []
+
     func run() async throws {
-        let configuration = try loadConfiguration(file: config, flags: [])
+        let configuration = try loadConfiguration(file: config, flags: settings)
         try bootstrapLogging(logLevel)
         let console = Console(prompt: "Enter a command or type H for help:")
         let phase = PromptPhase(console: console)
