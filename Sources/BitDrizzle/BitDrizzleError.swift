@@ -32,6 +32,10 @@ public enum BitDrizzleError: Error, Sendable, Hashable, CustomStringConvertible 
     case noAnswer(String)
     /// The calling task was cancelled before the operation finished (Ctrl-C at the prompt).
     case cancelled
+    /// A join that cannot be made as asked (the seed is this node itself).
+    case cannotJoin(String)
+    /// No seed gave an authenticated answer to the join in time; the node keeps asking.
+    case noSeedAnswered([String])
 
     public var description: String {
         switch self {
@@ -52,6 +56,9 @@ public enum BitDrizzleError: Error, Sendable, Hashable, CustomStringConvertible 
         case .file(let reason): reason
         case .lookupFailed(let reason): reason
         case .noAnswer(let reason): reason
+        case .cannotJoin(let reason): "cannot join: \(reason)"
+        case .noSeedAnswered(let seeds):
+            "no authenticated answer from \(seeds.joined(separator: ", ")) yet: nothing listens there, or it is not a node of this cluster (its certificate must come from a CA in this node's bundle.crt); this node keeps asking every probe interval"
         case .cancelled:
             "cancelled before it finished: a write's pieces stored so far stay on their replicas without a manifest (nothing can read them); write the file again"
         }

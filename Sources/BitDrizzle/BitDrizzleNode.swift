@@ -143,6 +143,33 @@ public actor BitDrizzleNode: Service {
         await (try running()).join(seeds)
     }
 
+    /// Joins through `seeds` and waits up to `timeout` for one of them to answer with the
+    /// cluster's membership (an authenticated answer). Returns the members then in view, this node
+    /// included. Throws `.noSeedAnswered` when none answered in time (the node keeps asking them), and
+    /// `.cannotJoin` when every seed is this node's own address.
+    @discardableResult
+    public func join(seeds: [String], waitingUpTo timeout: Duration) async throws(BitDrizzleError) -> Int {
+        let host = try running()
+        let others = seeds.filter { $0 != host.address }
+        guard !others.isEmpty else {
+            throw .cannotJoin("\(seeds.joined(separator: ", ")) is this node's own address: give another node's")
+        }
+        await host.join(others)
+        let deadline = ContinuousClock.now + timeout
+        while await host.isJoining, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        guard await !host.isJoining else { throw .noSeedAnswered(others) }
+        return await host.viewSize
+    }
+
+    /// Whether a node of this cluster answers at `address` (`host:port`) within `timeout`: its id
+    /// (32 hex digits), or nil — nothing listens there, or something that is not a node whose
+    /// certificate comes from a CA this node trusts. One signed datagram each way; it does not join.
+    public func probe(address: String, timeout: Duration = .seconds(1)) async throws(BitDrizzleError) -> String? {
+        await (try running()).greet(address, timeout: timeout)?.description
+    }
+
     /// Announces a graceful leave (the node keeps running and can `join` again).
     public func leave() async throws(BitDrizzleError) {
         await (try running()).leave()

@@ -362,22 +362,39 @@ public actor PromptSession {
         return lines
     }
 
+    /// The original's FN: the configured seed, else the first node of this cluster on the scanned
+    /// hosts' base-port range. A port counts only when a node answers a signed certificate exchange
+    /// there (`BitDrizzleNode.probe`): any TCP listener is not a node.
     private func findNetwork() async -> [String] {
+        guard let local else { return ["no local node"] }
         if let seed = configuration.net.seeds.first {
             entry = seed
-            return ["entry node \(seed) (configured seed)"]
+            if (try? await local.probe(address: seed)) != nil { return ["entry node \(seed) (configured seed)"] }
+            return [
+                "entry node \(seed) (configured seed) does not answer as a node of this cluster yet (nothing listens "
+                    + "there, or its certificate is from another CA); JN will keep asking it"
+            ]
         }
-        let own = await local?.address
+        let own = await local.address
         let base = configuration.node.peerBasePort
+        let last = base + max(1, configuration.net.size) - 1
+        var listeners = 0
         for host in configuration.net.scanHosts {
-            for port in base..<(base + max(1, configuration.net.size)) where "\(host):\(port)" != own {
-                if await Self.answers(host: host, port: port, group: group) {
-                    entry = "\(host):\(port)"
-                    return ["entry node \(host):\(port) (found by scanning \(host) ports \(base)–\(base + configuration.net.size - 1))"]
-                }
+            for port in base...last where Self.hostPort(host, port) != own {
+                guard await Self.answers(host: host, port: port, group: group) else { continue }
+                listeners += 1
+                let address = Self.hostPort(host, port)
+                guard let id = try? await local.probe(address: address) else { continue }
+                entry = address
+                return ["entry node \(address) (node \(id.prefix(8)), found by scanning \(host) ports \(base)–\(last))"]
             }
         }
-        return ["no entry node found on \(configuration.net.scanHosts.joined(separator: ", ")) ports \(base)–\(base + configuration.net.size - 1); start one (MM) or configure net.seeds"]
+        let others =
+            listeners == 0
+            ? "" : "; \(listeners) port\(listeners == 1 ? "" : "s") accepted a connection but gave no authenticated answer (another program, or a node of another CA)"
+        return [
+            "no entry node found on \(configuration.net.scanHosts.joined(separator: ", ")) ports \(base)–\(last)\(others); start one (MM) or configure net.seeds"
+        ]
     }
 
     private func joinNetwork() async -> [String] {
@@ -386,15 +403,13 @@ public actor PromptSession {
         if entry == nil { lines += await findNetwork() }
         guard let entry else { return lines }
         do {
-            try await local.join(seeds: [entry])
+            let members = try await local.join(seeds: [entry], waitingUpTo: .seconds(3))
+            // The seed's answer carried its view; give the members it named a moment to answer too.
+            for _ in 0..<20 where await Self.viewSize(local) < members { try? await Task.sleep(for: .milliseconds(100)) }
+            lines.append("joined through \(entry): \(await Self.viewSize(local)) members in view")
         } catch {
-            return lines + [error.description]
+            lines.append(error.description)
         }
-        for _ in 0..<30 {
-            if await Self.viewSize(local) > 1 { break }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        lines.append("joined through \(entry): \(await Self.viewSize(local)) members in view")
         return lines
     }
 
@@ -626,6 +641,11 @@ public actor PromptSession {
     /// Issues a development CA and node keys where missing, saying so.
     private func ensureKeys(for names: [String]) throws -> [String] {
         try DevelopmentKeys.ensure(names, in: configuration.keys.directory)
+    }
+
+    /// `host:port`, an IPv6 host in brackets.
+    private static func hostPort(_ host: String, _ port: Int) -> String {
+        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 
     private static func split(_ address: String) -> (String, Int)? {

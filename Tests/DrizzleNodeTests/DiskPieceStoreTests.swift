@@ -82,6 +82,23 @@ struct DiskPieceStoreTests {
         }
     }
 
+    @Test("a blob written to this node only stays marked so after a restart, until it is removed")
+    func localOnlySurvivesRestart() throws {
+        try withFolder { folder in
+            var store = try DiskPieceStore(directory: folder)
+            let bytes = Array("local".utf8)
+            let id = key(of: bytes)
+            let written = store.write(id, bytes)
+            #expect(written)
+            store.setLocalOnly(id, true)
+            let reopened = try DiskPieceStore(directory: folder)
+            #expect(reopened.isLocalOnly(id))
+            store.remove(id)
+            let afterRemoval = try DiskPieceStore(directory: folder)
+            #expect(!afterRemoval.isLocalOnly(id))
+        }
+    }
+
     @Test("burying a batch removes every blob and leaves tombstones that survive a restart")
     func buryBatch() throws {
         try withFolder { folder in

@@ -102,4 +102,34 @@ struct MemoryStoreTests {
             try await group.shutdownGracefully()
         }
     }
+
+    @Test("a file written to one node's store only (WL) stays there: replica maintenance neither copies nor drops it")
+    func localWriteStaysLocal() async throws {
+        try await withCluster(["l0", "l1", "l2"]) { keys in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            var nodes: [NodeHost] = []
+            for name in ["l0", "l1", "l2"] {
+                var options = NodeOptions(
+                    name: name, seeds: nodes.first.map { [$0.address] } ?? [], keysDirectory: keys,
+                    dataDirectory: keys + "/data", store: .memory, membership: fastMembership())
+                options.ring.maintenanceIntervalNanoseconds = 200_000_000
+                options.ring.globalIntervalNanoseconds = 200_000_000
+                nodes.append(try await NodeHost.start(options, group: group, logger: logger))
+            }
+            let ring = nodes
+            #expect(await eventually(30) { await NodeHost.ringIsExact(ring) })
+            let (path, bytes) = try randomFile(keys, bytes: 20_000, name: "mine.bin")
+            let written = try await DataClient(node: nodes[1]).writeLocally(file: path, pieceSize: 1000)
+            let held = Set(await nodes[1].storedKeys)
+            #expect(held.count == 21)
+            // Many maintenance rounds later, the blobs are still only on the node that wrote them.
+            try await Task.sleep(for: .seconds(3))
+            #expect(Set(await nodes[1].storedKeys) == held)
+            for other in [nodes[0], nodes[2]] { #expect(Set(await other.storedKeys).isDisjoint(with: held)) }
+            let read = try await DataClient(node: nodes[1]).readLocally(written.manifestKey, into: keys + "/out")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: read.path)) == Data(bytes))
+            for node in nodes { await node.shutdown(graceful: false) }
+            try await group.shutdownGracefully()
+        }
+    }
 }

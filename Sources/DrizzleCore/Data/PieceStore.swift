@@ -30,6 +30,11 @@ public protocol PieceStore {
     mutating func write(batch: [Blob]) -> [Bool]
     /// Removes several keys and leaves their tombstones, durably, with one flush for the batch.
     mutating func bury(batch: [NodeID])
+    /// True when `key` was written to this node only (`WL`): replica maintenance neither copies
+    /// it to other nodes nor drops it as surplus.
+    func isLocalOnly(_ key: NodeID) -> Bool
+    /// Marks `key` as written to this node only, or (false) as an ordinary replica. Durable.
+    mutating func setLocalOnly(_ key: NodeID, _ localOnly: Bool)
 }
 
 extension PieceStore {
@@ -47,6 +52,7 @@ extension PieceStore {
 public struct MemoryPieceStore: PieceStore, Sendable {
     private var blobs: [NodeID: [UInt8]] = [:]
     private var tombstones: Set<NodeID> = []
+    private var localOnly: Set<NodeID> = []
 
     public init() {}
 
@@ -60,7 +66,17 @@ public struct MemoryPieceStore: PieceStore, Sendable {
         return true
     }
 
-    public mutating func remove(_ key: NodeID) { blobs[key] = nil }
+    public mutating func remove(_ key: NodeID) {
+        blobs[key] = nil
+        localOnly.remove(key)
+    }
+
+    public func isLocalOnly(_ key: NodeID) -> Bool { localOnly.contains(key) }
+
+    public mutating func setLocalOnly(_ key: NodeID, _ local: Bool) {
+        if local { localOnly.insert(key) } else { localOnly.remove(key) }
+    }
+
     public mutating func bury(_ key: NodeID) { tombstones.insert(key) }
     public mutating func unbury(_ key: NodeID) { tombstones.remove(key) }
     public func isBuried(_ key: NodeID) -> Bool { tombstones.contains(key) }

@@ -10,6 +10,7 @@
 ///   the owner takes what it lacks (a join hands keys over this way), answers which were deleted
 ///   (tombstones win over stale replicas) and which the offerer may drop because it is no longer
 ///   among the r replicas.
+/// Neither loop touches a blob written to this node only (`WL`, `PieceStore.isLocalOnly`).
 public struct Replication: Sendable {
     /// What the node should do.
     public enum Output: Sendable, Equatable {
@@ -202,9 +203,11 @@ public struct Replication: Sendable {
         for successor in stale where !offers.values.contains(where: { $0.peer.id == successor.id && $0.local }) {
             let keys: [NodeID]
             if let since = confirmed[successor.id], since >= recentFloor {
-                keys = recent.filter { $0.version > since }.map(\.key).filter { owns($0, ring: ring) }
+                keys = recent.filter { $0.version > since }.map(\.key).filter {
+                    owns($0, ring: ring) && !store.isLocalOnly($0)
+                }
             } else {
-                if owned == nil { owned = store.keys.filter { owns($0, ring: ring) } }
+                if owned == nil { owned = store.keys.filter { owns($0, ring: ring) && !store.isLocalOnly($0) } }
                 keys = owned ?? []
             }
             outputs += offer(keys, to: successor, local: true)
@@ -214,7 +217,8 @@ public struct Replication: Sendable {
         if globalLookup == nil, globalQueue.isEmpty, nextGlobalAt <= now, signature != globalSignature {
             globalSignature = signature
             nextGlobalAt = now.advanced(byNanoseconds: globalIntervalNanoseconds)
-            globalQueue = store.keys.filter { !owns($0, ring: ring) }.sorted { me.id.distance(to: $0) < me.id.distance(to: $1) }
+            globalQueue = store.keys.filter { !owns($0, ring: ring) && !store.isLocalOnly($0) }
+                .sorted { me.id.distance(to: $0) < me.id.distance(to: $1) }
             outputs += nextGlobalLookup()
         }
         return outputs

@@ -139,6 +139,24 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         return effects + pack(sends, now: now)
     }
 
+    /// Asks `address` whether a node of this cluster listens there: a signed certificate request
+    /// carrying this node's certificate, which such a node answers with its own (a TCP listener of
+    /// another kind, or a node of another CA, does not). `greetings[address]` then names it. At
+    /// most 64 greetings are remembered; the oldest are forgotten first.
+    public mutating func greet(_ address: String, now: Instant) -> [Effect] {
+        if greetings.count >= 64, let any = greetings.keys.first { greetings[any] = nil }
+        greetings[address] = .some(nil)
+        guard
+            let bytes = link.seal(
+                [Frame(type: FrameType.certificateRequest, body: [])], to: address, reliable: false, at: now,
+                certificate: .always)
+        else { return [] }
+        return [.send(to: address, bytes: bytes, reliable: false)]
+    }
+
+    /// Forgets a greeting (the caller has its answer, or gave up).
+    public mutating func forgetGreeting(_ address: String) { greetings[address] = nil }
+
     public mutating func leave(now: Instant, using generator: inout some RandomNumberGenerator) -> [Effect] {
         let effects = pack(membership.leave(using: &generator).map(Self.membershipSend), now: now)
         ring.reset()
@@ -247,6 +265,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// The newest `TrustStatus` heard from each node (this one included once announced), with the
     /// rumor sequence it came in.
     public private(set) var trustStatuses: [NodeID: (sequence: UInt64, status: TrustStatus)] = [:]
+    /// Addresses greeted with `greet(_:now:)`, and the node that answered from each (nil until one did).
+    public private(set) var greetings: [String: NodeID?] = [:]
 
     /// Announces this node's `trustStatus` to the cluster as a rumor.
     public mutating func announceTrust(now: Instant) -> [Effect] {
@@ -400,6 +420,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         var effects: [Effect] = received.replies.map { .send(to: received.replyTo, bytes: $0, reliable: false) }
         guard let envelope = received.envelope else { return effects }
         let sender = envelope.header.sender
+        if greetings[address] != nil { greetings[address] = .some(sender) }
         bus.heard(from: sender)
         var sends: [(String, Frame, Bool)] = []
         for frame in envelope.frames {

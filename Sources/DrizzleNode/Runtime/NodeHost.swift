@@ -275,7 +275,15 @@ public actor NodeHost {
             inboundDrops: inboundDrops, keysDirectory: options.keysDirectory, logger: nodeLogger,
             expiryWarnings: options.expiryWarnings, impairment: options.impairment, clock: clock)
         await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
-        if !options.seeds.isEmpty { await host.join(options.seeds) }
+        if !options.seeds.isEmpty {
+            await host.join(options.seeds)
+            // Say so, at the default log level, when no seed answers: a wrong --join or net.seeds
+            // would otherwise leave a node alone in silence.
+            Task { [weak host] in
+                try? await Task.sleep(for: .seconds(3))
+                await host?.warnIfStillJoining(options.seeds)
+            }
+        }
         return host
     }
 
@@ -545,6 +553,33 @@ public actor NodeHost {
         perform(core.join(seeds: seeds, now: now()))
     }
 
+    private func warnIfStillJoining(_ seeds: [String]) {
+        guard !stopped, core.membership.isJoining else { return }
+        logger.warning(
+            "no seed has answered the join after 3 s: nothing listens at \(seeds.joined(separator: ", ")), or it is not a node of this cluster (its certificate must come from a CA in bundle.crt); still asking every probe interval",
+            metadata: ["seeds": "\(seeds.joined(separator: ","))"])
+    }
+
+    /// True while this node asked seeds to let it in and none has answered with the cluster's state.
+    public var isJoining: Bool { core.membership.isJoining }
+
+    /// The id of the node of this cluster that answers at `address` within `timeout` (a signed
+    /// certificate exchange, `NodeCore.greet`), or nil: nothing listens there, or it is not a
+    /// node whose certificate comes from a CA this node trusts.
+    public func greet(_ address: String, timeout: Duration = .seconds(1)) async -> NodeID? {
+        perform(core.greet(address, now: now()))
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline, !stopped {
+            if let answered = core.greetings[address], let id = answered {
+                core.forgetGreeting(address)
+                return id
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        core.forgetGreeting(address)
+        return nil
+    }
+
     /// Announces a graceful leave.
     public func leave() {
         perform(core.leave(now: now(), using: &generator))
@@ -792,8 +827,11 @@ public actor NodeHost {
     }
 
     /// Stores a blob in this node's own store only (`WL`); maintenance offers it to the ring.
+    /// The blob is this node's only (`WL`): replica maintenance neither copies it to the ring
+    /// nor drops it as surplus.
     public func storeLocally(_ blob: Blob) -> Bool {
         guard store.contains(blob.key) || store.write(blob.key, blob.bytes) else { return false }
+        store.setLocalOnly(blob.key, true)
         core.noteLocalWrite(blob.key)
         return true
     }

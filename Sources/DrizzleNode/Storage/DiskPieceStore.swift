@@ -11,7 +11,8 @@ public import DrizzleCore
 /// The runtime's `PieceStore`: one file per blob under a data folder, tombstones as empty files.
 ///
 /// Layout: `<directory>/pieces/<first two hex digits>/<32 hex digits>` for blobs and
-/// `<directory>/tombstones/<32 hex digits>` for tombstones, folders 0700 and files 0600. A write goes
+/// `<directory>/tombstones/<32 hex digits>` for tombstones, `<directory>/local/<32 hex digits>` marking
+/// blobs written to this node only (`WL`), folders 0700 and files 0600. A write goes
 /// to a temporary file in the blob's folder, is fsynced, renamed over the blob and the folder
 /// fsynced, so a crash leaves either the old bytes or the new ones. `write(batch:)` does the same
 /// as a group commit: every temporary file written, one flush for all their data, every rename, one
@@ -47,8 +48,11 @@ public struct DiskPieceStore: PieceStore, Sendable {
 
     private let piecesFolder: String
     private let tombstonesFolder: String
+    /// Empty files naming the blobs written to this node only (`WL`).
+    private let localFolder: String
     private var held: Set<NodeID> = []
     private var buried: Set<NodeID> = []
+    private var localOnly: Set<NodeID> = []
 
     /// Opens the store in `directory`, creating it (and its parents) 0700 when missing, indexing the
     /// keys and tombstones found and deleting temporary files left by an interrupted write.
@@ -58,10 +62,12 @@ public struct DiskPieceStore: PieceStore, Sendable {
         self.directory = root
         piecesFolder = root + "/pieces"
         tombstonesFolder = root + "/tombstones"
+        localFolder = root + "/local"
         try Self.makeFolder(root, parents: true)
         try Self.makeFolder(piecesFolder, parents: false)
         try Self.makeFolder(tombstonesFolder, parents: false)
-        for folder in [root, piecesFolder, tombstonesFolder] {
+        try Self.makeFolder(localFolder, parents: false)
+        for folder in [root, piecesFolder, tombstonesFolder, localFolder] {
             guard access(folder, R_OK | W_OK | X_OK) == 0 else {
                 throw .inaccessible(folder, reason: Syscall.errorText())
             }
@@ -93,6 +99,9 @@ public struct DiskPieceStore: PieceStore, Sendable {
             } else if let key = Self.key(named: entry.name) {
                 buried.insert(key)
             }
+        }
+        for entry in Syscall.entries(of: localFolder) ?? [] where entry.mayBeFile {
+            if let key = Self.key(named: entry.name), held.contains(key) { localOnly.insert(key) }
         }
     }
 
@@ -237,6 +246,25 @@ public struct DiskPieceStore: PieceStore, Sendable {
     public mutating func remove(_ key: NodeID) {
         unlink(path(of: key))
         held.remove(key)
+        if localOnly.remove(key) != nil { unlink(localFolder + "/" + Self.fileName(of: key)) }
+    }
+
+    public func isLocalOnly(_ key: NodeID) -> Bool { localOnly.contains(key) }
+
+    /// Creates or removes `key`'s marker in `local/`, fsynced with its folder.
+    public mutating func setLocalOnly(_ key: NodeID, _ local: Bool) {
+        let marker = localFolder + "/" + Self.fileName(of: key)
+        if local {
+            guard localOnly.insert(key).inserted else { return }
+            let descriptor = Syscall.create(marker)
+            guard descriptor >= 0 else { return }
+            _ = fsync(descriptor)
+            close(descriptor)
+        } else {
+            guard localOnly.remove(key) != nil else { return }
+            unlink(marker)
+        }
+        Syscall.syncFolder(localFolder)
     }
 
     /// Creates `key`'s tombstone file and fsyncs its folder. The tombstone holds in memory even

@@ -32,6 +32,12 @@ struct NodeStore: PieceStore, Sendable {
     func contains(_ key: NodeID) -> Bool { disk?.contains(key) ?? memory?.contains(key) ?? false }
     func read(_ key: NodeID) -> [UInt8]? { disk != nil ? disk?.read(key) : memory?.read(key) }
     func isBuried(_ key: NodeID) -> Bool { disk?.isBuried(key) ?? memory?.isBuried(key) ?? false }
+    func isLocalOnly(_ key: NodeID) -> Bool { disk?.isLocalOnly(key) ?? memory?.isLocalOnly(key) ?? false }
+
+    mutating func setLocalOnly(_ key: NodeID, _ localOnly: Bool) {
+        disk?.setLocalOnly(key, localOnly)
+        memory?.setLocalOnly(key, localOnly)
+    }
 
     mutating func write(_ key: NodeID, _ bytes: [UInt8]) -> Bool {
         disk?.write(key, bytes) ?? memory?.write(key, bytes) ?? false
