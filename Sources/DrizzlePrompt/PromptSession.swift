@@ -416,7 +416,17 @@ public actor PromptSession {
     private func size() async -> [String] {
         guard let local else { return ["no local node"] }
         let view = await Self.viewSize(local)
-        return ["members in this node's view: \(view)", Self.describe(await local.runtime?.sizeEstimate), await ringWalk(local)]
+        let shown = await local.runtime?.sizeEstimate
+        var lines = ["members in this node's view: \(view)", Self.describe(shown, epochCycles: configuration.size.epochCycles)]
+        // A newer epoch converging behind an earlier result (the cluster grew, and restarted it).
+        if let shown, shown.source != .converging, let running = await local.runtime?.runningSizeEstimate,
+            running.epoch > shown.epoch
+        {
+            lines.append(
+                "  next:  \((running.size * 10).rounded() / 10) (epoch \(running.epoch) still converging: "
+                    + "\(running.ageCycles) of \(configuration.size.epochCycles) cycles run; it replaces the line above when it ends)")
+        }
+        return lines + [await ringWalk(local)]
     }
 
     /// The original's SZ: walk the ring successor by successor (each step a lookup of the id
@@ -606,14 +616,14 @@ public actor PromptSession {
 
     // MARK: Helpers
 
-    /// The SZ line for a gossip estimate.
-    static func describe(_ estimate: SizeEstimate?) -> String {
+    /// The SZ line for a gossip estimate (`epochCycles`: the cycles of an epoch, `size.epoch_cycles`).
+    static func describe(_ estimate: SizeEstimate?, epochCycles: Int) -> String {
         guard let estimate else { return "gossip estimate: none yet (the first size epoch is still starting)" }
         let size = (estimate.size * 10).rounded() / 10
         let note: String =
             switch estimate.source {
             case .epoch: "\(estimate.instances) instance\(estimate.instances == 1 ? "" : "s"), \(estimate.ageCycles) cycles old"
-            case .converging: "first epoch still converging"
+            case .converging: "still converging: \(estimate.ageCycles) of \(epochCycles) cycles run, no result yet"
             case .peer: "learned from a peer; this node joins the next epoch"
             }
         return "gossip estimate: \(size) (epoch \(estimate.epoch), \(note))"

@@ -179,6 +179,36 @@ struct SizeEstimatePushPullTests {
         #expect(abs(cluster.mass() - 1) < 1e-12)
     }
 
+    @Test("a view that grows by more than a quarter during an epoch starts the next at once; the cut epoch leaves no result")
+    func growthRestartsTheEpoch() {
+        let me = NodeID(high: 1, low: 1)
+        var random = SizeTestRandom(3)
+        var node = PushPullAverage(me: me, settings: SizeSettings(epochCycles: 20, retries: 0), founding: true)
+        node.observeView(size: 1)
+        _ = node.tick(peers: [me], using: &random)  // epoch 1: alone
+        _ = node.tick(peers: [me], using: &random)
+        #expect(node.epoch == 1)
+        // A quarter more members is not enough...
+        node.observeView(size: 1)
+        _ = node.tick(peers: [me], using: &random)
+        #expect(node.epoch == 1)
+        // ...23 nodes joining is: the next tick starts epoch 2, which the newcomers enter at cycle 0.
+        node.observeView(size: 24)
+        _ = node.tick(peers: [me], using: &random)
+        #expect(node.epoch == 2 && node.isParticipating && node.cycleInEpoch == 1)
+        // Epoch 1 ran 3 of 20 cycles: not a result. The estimate says it is converging.
+        #expect(node.estimate?.source == .converging && node.estimate?.epoch == 2)
+        // A view that stays put runs the epoch to its end.
+        for _ in 0..<18 { _ = node.tick(peers: [me], using: &random) }
+        #expect(node.epoch == 2)
+        var steady = PushPullAverage(me: me, settings: SizeSettings(epochCycles: 20, retries: 0), founding: true)
+        steady.observeView(size: 24)
+        for _ in 0..<21 { _ = steady.tick(peers: [me], using: &random) }
+        steady.observeView(size: 29)
+        _ = steady.tick(peers: [me], using: &random)
+        #expect(steady.epoch == 2, "20 % more is within the epoch's tolerance")
+    }
+
     @Test("epochs restart every epochCycles cycles; the finished epoch's result is the estimate, aging by cycle")
     func epochs() {
         var cluster = pushPull(8, SizeSettings(epochCycles: 20, retries: 0))

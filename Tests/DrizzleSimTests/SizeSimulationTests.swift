@@ -89,4 +89,32 @@ struct SizeSimulationTests {
         #expect(pushSum < 0.05, "push-sum max relative error \(pushSum)")
         #expect(pushPull < pushSum)
     }
+
+    @Test("a cluster that forms over 10 s shows a size within 10% on every node 15 s after the last join, not the first epoch's few")
+    func formingCluster() {
+        // The real core on the simulator: 30 nodes, node 0 alone at first, one more every 330 ms.
+        let start = Instant(unixSeconds: 1_767_225_600)
+        var random = SimRandom(seed: 5, stream: "identities")
+        let directory = SimIdentities.unsigned(count: 30, random: &random, now: start)
+        let nodes = (0..<30).map {
+            // Node 0 starts the first size epoch; the others learn it as they join, as in the runtime.
+            SimNode(
+                position: $0, directory: directory, suite: NullSuite(), membership: MembershipConfiguration(),
+                founding: $0 == 0, now: start)
+        }
+        let simulator = Simulator(
+            nodes: nodes, network: NetworkModel(latency: .lan, lossRate: 0), roundNanoseconds: 110_000_000, seed: 5,
+            start: start)
+        for index in 1..<30 {
+            simulator.run(rounds: simulator.rounds + 3)
+            simulator.act(on: index) { node, now, _, effects in
+                node.perform(node.core.join(seeds: [SimNode.address(of: 0)], now: now), at: now, into: &effects)
+            }
+        }
+        simulator.run(rounds: simulator.rounds + 136)  // 15 s
+        for (index, node) in simulator.nodes.enumerated() {
+            let size = node.core.sizeEstimate?.size ?? 0
+            #expect(abs(size - 30) / 30 < 0.1, "node \(index): \(String(describing: node.core.sizeEstimate))")
+        }
+    }
 }

@@ -5,6 +5,16 @@
 /// out starts the next epoch; every message carries the epoch and the sender's cycle in it, and a
 /// node that sees a newer epoch closes its own and moves there at the sender's cycle, so epochs
 /// spread like a rumor. A node that learns of an epoch after its join window waits for the next.
+///
+/// A cluster that grows much during an epoch (a fresh cluster forming, many nodes joining at once)
+/// would otherwise show the result of the few nodes that took part for up to two epochs: the
+/// newcomers wait out the running epoch, then a whole one. So a node that started the running epoch
+/// itself, and whose view has grown by more than `growthRestartFactor` since, starts the next one at
+/// once (at most once a cycle); the newcomers enter it within their join window. A node that
+/// entered the epoch from a peer's message does not judge: its own view fills as it joins, which
+/// is no news about the cluster. Only an epoch that ran
+/// (nearly) all its cycles leaves a result: an epoch cut short leaves none, and the estimate says
+/// it is converging.
 struct EpochClock: Sendable {
     /// What the start of a tick asks the estimator to do.
     enum Step {
@@ -17,6 +27,8 @@ struct EpochClock: Sendable {
 
     let epochCycles: Int
     let joinWindowCycles: Int
+    /// How much the view must grow during an epoch for a node to start the next one early.
+    static let growthRestartFactor = 1.25
     /// True for a node that starts the cluster's first epoch itself rather than learn one.
     let founding: Bool
 
@@ -34,6 +46,9 @@ struct EpochClock: Sendable {
     /// The newest result learned from a peer, and the tick it was learned.
     private var learned: SizeEstimate?
     private var learnedTick = 0
+    /// The view's size (members alive, itself included) when this node started the running epoch;
+    /// nil when it entered it from a peer's message.
+    private var viewAtEntry: Int?
 
     init(epochCycles: Int, joinWindowCycles: Int, founding: Bool) {
         self.epochCycles = epochCycles
@@ -47,10 +62,15 @@ struct EpochClock: Sendable {
     /// True when the current epoch has run all its cycles (its value is the epoch's result).
     var isFinal: Bool { participating && cycle >= epochCycles }
 
-    mutating func beginTick() -> Step {
+    /// `viewSize`: the members alive now, this node included.
+    mutating func beginTick(viewSize: Int) -> Step {
         ticks += 1
         if epoch == 0 { return founding ? .startFirst : .keepGoing }
-        return cycle >= epochCycles ? .startNext : .keepGoing
+        if cycle >= epochCycles { return .startNext }
+        if cycle >= 1, let viewAtEntry, Double(viewSize) > Double(viewAtEntry) * Self.growthRestartFactor {
+            return .startNext
+        }
+        return .keepGoing
     }
 
     mutating func endTick() {
@@ -59,10 +79,11 @@ struct EpochClock: Sendable {
         if cycle == epochCycles { finalTick = ticks }
     }
 
-    /// Records the current epoch's result (when the node took part and holds one).
+    /// Records the current epoch's result (when the node took part, holds one, and the epoch ran
+    /// all its cycles but perhaps one: nodes count cycles each on their own).
     mutating func close(running: SizeEstimate?) {
         defer { finalTick = nil }
-        guard participating, let running else { return }
+        guard participating, cycle >= epochCycles - 1, let running else { return }
         completed = SizeEstimate(
             size: running.size, epoch: epoch, ageCycles: 0, instances: running.instances, source: .epoch)
         completedTick = finalTick ?? ticks
@@ -70,9 +91,12 @@ struct EpochClock: Sendable {
 
     /// Moves to `epoch` at `cycle` (the sender's, when learned from a message). Returns whether the
     /// node takes part in it.
-    mutating func enter(_ epoch: UInt64, atCycle cycle: Int) -> Bool {
+    /// `viewSize`: this node's view when it starts the epoch itself; nil when it enters it from a
+    /// peer's message.
+    mutating func enter(_ epoch: UInt64, atCycle cycle: Int, viewSize: Int?) -> Bool {
         self.epoch = epoch
         self.cycle = max(0, cycle)
+        viewAtEntry = viewSize.map { max(1, $0) }
         participating = self.cycle <= joinWindowCycles
         finalTick = nil
         return participating

@@ -25,6 +25,8 @@ public struct PushPullAverage: SizeEstimator {
     /// Pending: the values sent; answered: the reply given.
     private var ledger = ExchangeLedger<[InstanceValue?], [InstanceValue?]>()
     private var peerCount = 1
+    /// The members alive in this node's view, itself included (`observeView(size:)`).
+    private var viewSize = 1
 
     /// Exchanges this node completed as the caller (answer received and applied).
     public private(set) var exchangesCompleted = 0
@@ -53,23 +55,25 @@ public struct PushPullAverage: SizeEstimator {
             return 1 / slot.value
         }
         guard let size = settings.combine(sizes) else { return nil }
-        return SizeEstimate(size: size, epoch: clock.epoch, ageCycles: 0, instances: sizes.count, source: .converging)
+        return SizeEstimate(size: size, epoch: clock.epoch, ageCycles: clock.cycle, instances: sizes.count, source: .converging)
     }
 
     public func averagingValue(inSlot slot: Int) -> InstanceValue? {
         slots.indices.contains(slot) ? slots[slot] : nil
     }
 
+    public mutating func observeView(size: Int) { viewSize = max(1, size) }
+
     public mutating func tick<Peers: RandomAccessCollection<NodeID>>(
         peers: Peers, using generator: inout some RandomNumberGenerator
     ) -> [Output] {
         peerCount = max(1, peers.count)
-        switch clock.beginTick() {
+        switch clock.beginTick(viewSize: viewSize) {
         case .keepGoing: break
-        case .startFirst: enter(1, atCycle: 0, using: &generator)
+        case .startFirst: enter(1, atCycle: 0, started: true, using: &generator)
         case .startNext:
             clock.close(running: runningEstimate)
-            enter(clock.nextEpoch, atCycle: 0, using: &generator)
+            enter(clock.nextEpoch, atCycle: 0, started: true, using: &generator)
         }
         defer { clock.endTick() }
         ledger.forgetAnswers(before: clock.ticks - settings.retries - 2)
@@ -124,13 +128,15 @@ public struct PushPullAverage: SizeEstimator {
         clock.learn(header.hint)
         guard header.epoch > clock.epoch else { return }
         if clock.epoch != 0 { clock.close(running: runningEstimate) }
-        enter(header.epoch, atCycle: Int(header.cycle), using: &generator)
+        enter(header.epoch, atCycle: Int(header.cycle), started: false, using: &generator)
     }
 
     /// Starts `epoch`: fresh slots, and candidacy when the epoch is just starting.
-    private mutating func enter(_ epoch: UInt64, atCycle cycle: Int, using generator: inout some RandomNumberGenerator) {
+    private mutating func enter(
+        _ epoch: UInt64, atCycle cycle: Int, started: Bool, using generator: inout some RandomNumberGenerator
+    ) {
         ledger.reset()
-        let participating = clock.enter(epoch, atCycle: cycle)
+        let participating = clock.enter(epoch, atCycle: cycle, viewSize: started ? viewSize : nil)
         for slot in slots.indices {
             let candidate = participating && cycle == 0 && isCandidate(using: &generator)
             slots[slot] = candidate ? InstanceValue(instance: me, value: 1) : nil

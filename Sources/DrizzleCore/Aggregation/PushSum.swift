@@ -22,6 +22,8 @@ public struct PushSum: SizeEstimator {
     /// Pending: the shares sent (held until acknowledged); answered: nothing to remember but the fact.
     private var ledger = ExchangeLedger<[InstanceShare?], Bool>()
     private var peerCount = 1
+    /// The members alive in this node's view, itself included (`observeView(size:)`).
+    private var viewSize = 1
 
     /// Pushes acknowledged (with retries) or sent (without).
     public private(set) var pushesSent = 0
@@ -47,7 +49,7 @@ public struct PushSum: SizeEstimator {
             return slot.sum / slot.weight
         }
         guard let size = settings.combine(sizes) else { return nil }
-        return SizeEstimate(size: size, epoch: clock.epoch, ageCycles: 0, instances: sizes.count, source: .converging)
+        return SizeEstimate(size: size, epoch: clock.epoch, ageCycles: clock.cycle, instances: sizes.count, source: .converging)
     }
 
     public func averagingValue(inSlot slot: Int) -> InstanceValue? {
@@ -58,16 +60,18 @@ public struct PushSum: SizeEstimator {
     /// The (sum, weight) this node holds in `slot`.
     public func share(inSlot slot: Int) -> InstanceShare? { slots.indices.contains(slot) ? slots[slot] : nil }
 
+    public mutating func observeView(size: Int) { viewSize = max(1, size) }
+
     public mutating func tick<Peers: RandomAccessCollection<NodeID>>(
         peers: Peers, using generator: inout some RandomNumberGenerator
     ) -> [Output] {
         peerCount = max(1, peers.count)
-        switch clock.beginTick() {
+        switch clock.beginTick(viewSize: viewSize) {
         case .keepGoing: break
-        case .startFirst: enter(1, atCycle: 0, using: &generator)
+        case .startFirst: enter(1, atCycle: 0, started: true, using: &generator)
         case .startNext:
             clock.close(running: runningEstimate)
-            enter(clock.nextEpoch, atCycle: 0, using: &generator)
+            enter(clock.nextEpoch, atCycle: 0, started: true, using: &generator)
         }
         defer { clock.endTick() }
         ledger.forgetAnswers(before: clock.ticks - settings.retries - 2)
@@ -137,12 +141,14 @@ public struct PushSum: SizeEstimator {
         clock.learn(header.hint)
         guard header.epoch > clock.epoch else { return }
         if clock.epoch != 0 { clock.close(running: runningEstimate) }
-        enter(header.epoch, atCycle: Int(header.cycle), using: &generator)
+        enter(header.epoch, atCycle: Int(header.cycle), started: false, using: &generator)
     }
 
-    private mutating func enter(_ epoch: UInt64, atCycle cycle: Int, using generator: inout some RandomNumberGenerator) {
+    private mutating func enter(
+        _ epoch: UInt64, atCycle cycle: Int, started: Bool, using generator: inout some RandomNumberGenerator
+    ) {
         ledger.reset()
-        let participating = clock.enter(epoch, atCycle: cycle)
+        let participating = clock.enter(epoch, atCycle: cycle, viewSize: started ? viewSize : nil)
         for slot in slots.indices {
             let candidate = participating && cycle == 0 && isCandidate(using: &generator)
             slots[slot] = candidate ? InstanceShare(instance: me, sum: 1, weight: 1) : nil

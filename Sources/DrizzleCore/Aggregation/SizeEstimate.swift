@@ -14,7 +14,8 @@ public struct SizeEstimate: Hashable, Sendable {
     public var size: Double
     /// The epoch that produced it.
     public var epoch: UInt64
-    /// Cycles since the figure stopped changing (0 for an epoch result in its last cycle, or converging).
+    /// Cycles since the figure stopped changing (0 for an epoch result in its last cycle); for an
+    /// estimate still converging, the cycles its epoch has run so far.
     public var ageCycles: Int
     /// How many instance estimates were combined (0 when learned from a peer).
     public var instances: Int
@@ -151,6 +152,11 @@ public protocol SizeEstimator: Sendable {
     mutating func tick<Peers: RandomAccessCollection<NodeID>>(
         peers: Peers, using generator: inout some RandomNumberGenerator
     ) -> [SizeOutput]
+
+    /// The number of members alive in this node's view, itself included (the membership layer's
+    /// count). A view that grows by more than a quarter during an epoch starts the next one early
+    /// (see `EpochClock`); a shell that never calls this keeps epochs strictly periodic.
+    mutating func observeView(size: Int)
 
     /// Handles a message from `peer`.
     mutating func receive(

@@ -368,6 +368,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             if active.isEmpty || probed != nil {
                 nextSizeCycleAt = now.advanced(byNanoseconds: sizeCycleNanoseconds)
                 let peers = [me] + (probed.map { [$0.id] } ?? [])
+                size.observeView(size: membership.viewSize)
                 route(size.tick(peers: peers, using: &generator), into: &sends)
             }
         }

@@ -600,6 +600,10 @@ public actor NodeHost {
     /// The gossip estimate of the cluster's size (nil until one exists).
     public var sizeEstimate: SizeEstimate? { core.sizeEstimate }
 
+    /// The estimate of the epoch running now, while it converges (nil when this node does not take
+    /// part in it); `sizeEstimate` may still be an earlier epoch's result.
+    public var runningSizeEstimate: SizeEstimate? { core.size.runningEstimate }
+
     /// This node's standing in the failure detector: its incarnation, Lifeguard's local health
     /// score (0 healthy; probe interval and timeout are multiplied by score + 1), how often it
     /// refuted a suspicion of itself, and how many suspicions its own failed probes raised.

@@ -37,12 +37,14 @@ public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedN
     ///   - clock: clock synchronisation settings (mode, reference, window).
     ///   - events: the bus's settings; `vectorIntervalNanoseconds` how often it exchanges heartbeat
     ///     vectors (the core's default: every gossip round).
+    ///   - founding: whether the node starts the first size epoch itself, as a node with no seeds
+    ///     does in the runtime (false: it learns the running epoch from its peers, as a joiner).
     public init(
         position: Int, index: Int? = nil, directory: SimDirectory<Signer>, suite: Suite,
         membership: MembershipConfiguration, epoch: UInt32 = 1,
         clock: ClockSync.Configuration = ClockSync.Configuration(),
         events: EventOrder.Configuration = EventOrder.Configuration(), vectorIntervalNanoseconds: Int64? = nil,
-        now: Instant
+        founding: Bool = true, now: Instant
     ) {
         self.position = index ?? position
         var trust = TrustStore()
@@ -50,7 +52,8 @@ public struct NodeSimNode<Signer: MessageSigner, Suite: CryptoSuite>: SimulatedN
         core = NodeCore(
             signer: directory.signers[position], certificate: directory.certificates[position], trust: trust,
             suite: suite, address: Self.address(of: index ?? position), epoch: epoch, membership: membership,
-            clock: clock, events: events, vectorIntervalNanoseconds: vectorIntervalNanoseconds, now: now)
+            founding: founding, clock: clock, events: events, vectorIntervalNanoseconds: vectorIntervalNanoseconds,
+            now: now)
     }
 
     /// Runs a command on the core and turns its effects into simulator sends.
