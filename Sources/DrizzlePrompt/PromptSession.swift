@@ -604,8 +604,7 @@ public actor PromptSession {
     }
 
     private static func split(_ address: String) -> (String, Int)? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
-        return (String(address[..<colon]), port)
+        (try? HostPort(parsing: address)).map { ($0.host, $0.port) }
     }
 
     /// True when a TCP connection to `host:port` succeeds within 300 ms (a node's TCP listener).

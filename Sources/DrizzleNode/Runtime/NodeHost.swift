@@ -247,7 +247,7 @@ public actor NodeHost {
             throw failure ?? NodeStartError.bind("\(options.bindHost):\(options.bindPort)", reason: "no free port pair")
         }
         let port = udp.localAddress?.port ?? options.bindPort
-        let address = options.advertise ?? "\(options.bindHost):\(port)"
+        let address = options.advertise ?? HostPort(host: options.bindHost, port: port).description
         var clock = options.clock
         clock.origin = WallClock.now()
         let now = clock.reading(at: clock.origin)
@@ -936,12 +936,8 @@ public actor NodeHost {
 
     /// `host:port` or `[v6]:port` with a numeric host, as a socket address.
     static func socketAddress(_ text: String) -> SocketAddress? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port)
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return try? SocketAddress(ipAddress: host, port: port)
+        guard let address = try? HostPort(parsing: text, ports: 1...65535) else { return nil }
+        return try? SocketAddress(ipAddress: address.host, port: address.port)
     }
 }
 
