@@ -84,7 +84,7 @@ public actor PromptSession {
                 })
             return ["control socket \(path) (drizzle attach \(path))"]
         } catch {
-            return ["control socket \(path) could not be opened: \(error)"]
+            return ["\(error)"]
         }
     }
 

@@ -108,20 +108,30 @@ public final class ControlSocket: Sendable {
         at path: String, group: any EventLoopGroup, logger: Logger,
         handler: @escaping @Sendable (String) async -> ControlResponse,
         events: @escaping @Sendable () async -> AsyncStream<ControlEvent>? = { nil }
-    ) async throws -> ControlSocket {
+    ) async throws(NetworkError) -> ControlSocket {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
-            try FileManager.default.createDirectory(
-                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        }
-        let channel = try await ServerBootstrap(group: group)
-            .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 65_536)))
-                    try child.pipeline.syncOperations.addHandler(ControlHandler(handler: handler, events: events))
-                }
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw NetworkError(
+                    purpose: .controlSocket, endpoint: .path(path), cause: .other("cannot create its folder \(folder)"))
             }
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        }
+        let channel: any Channel
+        do {
+            channel = try await ServerBootstrap(group: group)
+                .childChannelInitializer { child in
+                    child.eventLoop.makeCompletedFuture {
+                        try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 65_536)))
+                        try child.pipeline.syncOperations.addHandler(ControlHandler(handler: handler, events: events))
+                    }
+                }
+                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+        } catch {
+            throw NetworkError(error, purpose: .controlSocket, endpoint: .path(path))
+        }
         chmod(path, 0o600)
         logger.info("control socket listening", metadata: ["path": "\(path)"])
         return ControlSocket(path: path, channel: channel)
@@ -138,11 +148,26 @@ public final class ControlSocket: Sendable {
     }
 
     /// Subscribes to `topic` (`*`: all) on the socket at `path` and hands each delivered event to
-    /// `body` until it returns false or the node closes the connection.
+    /// `body` until it returns false or the node closes the connection. Throws a `NetworkError`
+    /// when the socket cannot be reached, a `ControlFailure` when the node refuses or the
+    /// connection breaks off.
     public static func follow(
         _ topic: String, at path: String, group: any EventLoopGroup, _ body: (ControlEvent) async -> Bool
     ) async throws {
         let client = try await connect(to: path, group: group)
+        do {
+            try await stream(topic, from: client, path: path, body)
+        } catch let failure as ControlFailure {
+            throw failure
+        } catch {
+            throw ControlFailure(message: "the connection to the control socket \(path) broke off")
+        }
+    }
+
+    private static func stream(
+        _ topic: String, from client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, path: String,
+        _ body: (ControlEvent) async -> Bool
+    ) async throws {
         try await client.executeThenClose { inbound, outbound in
             var request = try JSONEncoder().encode(ControlRequest(subscribe: topic))
             request.append(UInt8(ascii: "\n"))
@@ -152,41 +177,64 @@ public final class ControlSocket: Sendable {
                 let bytes = Data(line.readableBytesView)
                 if !answered {
                     answered = true
-                    let response = try JSONDecoder().decode(ControlResponse.self, from: bytes)
+                    let response = try decode(ControlResponse.self, from: bytes, path: path)
                     guard response.ok else { throw ControlFailure(message: response.error ?? "subscription refused") }
                     continue
                 }
-                let streamed = try JSONDecoder().decode(ControlStreamLine.self, from: bytes)
+                let streamed = try decode(ControlStreamLine.self, from: bytes, path: path)
                 guard await body(streamed.event) else { return }
             }
         }
     }
 
-    /// A client connection to the socket at `path`, reading lines.
+    /// A client connection to the socket at `path`, reading lines; a failure is a `NetworkError`.
     private static func connect(
         to path: String, group: any EventLoopGroup
-    ) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
-        try await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(2))
-            .connect(unixDomainSocketPath: path) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 1 << 22)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+    ) async throws(NetworkError) -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        do {
+            return try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(2))
+                .connect(unixDomainSocketPath: path) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 1 << 22)))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            throw NetworkError(error, purpose: .controlClient, endpoint: .path(path))
+        }
     }
 
-    /// Sends one command to the socket at `path` and returns the response (a client, for `LL` and `attach`).
+    /// Sends one command to the socket at `path` and returns the response (a client, for `LL`
+    /// and `attach`). Throws a `NetworkError` when the socket cannot be reached, a
+    /// `ControlFailure` when the connection breaks off or the answer is not a response.
     public static func send(_ command: String, to path: String, group: any EventLoopGroup) async throws -> ControlResponse {
         let client = try await connect(to: path, group: group)
-        return try await client.executeThenClose { inbound, outbound in
-            var request = try JSONEncoder().encode(ControlRequest(command: command))
-            request.append(UInt8(ascii: "\n"))
-            try await outbound.write(ByteBuffer(bytes: request))
-            for try await line in inbound {
-                return try JSONDecoder().decode(ControlResponse.self, from: Data(line.readableBytesView))
+        do {
+            return try await client.executeThenClose { inbound, outbound in
+                var request = try JSONEncoder().encode(ControlRequest(command: command))
+                request.append(UInt8(ascii: "\n"))
+                try await outbound.write(ByteBuffer(bytes: request))
+                for try await line in inbound {
+                    return try decode(ControlResponse.self, from: Data(line.readableBytesView), path: path)
+                }
+                return ControlResponse(ok: false, error: "the node closed the control socket without answering")
             }
-            return ControlResponse(ok: false, error: "the node closed the control socket without answering")
+        } catch let failure as ControlFailure {
+            throw failure
+        } catch {
+            throw ControlFailure(message: "the connection to the control socket \(path) broke off")
+        }
+    }
+
+    private static func decode<Value: Decodable>(
+        _ type: Value.Type, from bytes: Data, path: String
+    ) throws(ControlFailure) -> Value {
+        do {
+            return try JSONDecoder().decode(type, from: bytes)
+        } catch {
+            throw ControlFailure(
+                message: "\(path) answered with a line that is not a control-socket response: is it a BitDrizzle node's socket?")
         }
     }
 }

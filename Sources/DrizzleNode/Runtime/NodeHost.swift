@@ -111,12 +111,13 @@ public struct NodeOptions: Sendable {
 /// Why a node could not start.
 public enum NodeStartError: Error, CustomStringConvertible {
     case keys(KeyStore.Failure)
-    case bind(String, reason: String)
+    /// The gossip port could not be bound; `tcp` when UDP took it and the TCP listener could not.
+    case bind(NetworkError, tcp: Bool)
     case store(DiskPieceStore.Failure)
 
     /// True when the TCP listener could not take the UDP socket's port.
     var isTCPBind: Bool {
-        if case .bind(let address, _) = self { return address.hasSuffix("(TCP)") }
+        if case .bind(_, let tcp) = self { return tcp }
         return false
     }
 
@@ -124,7 +125,7 @@ public enum NodeStartError: Error, CustomStringConvertible {
         switch self {
         case .keys(let failure): failure.description
         case .store(let failure): failure.description
-        case .bind(let address, let reason): "cannot listen on \(address): \(reason) (is another node using the port?)"
+        case .bind(let failure, _): failure.description
         }
     }
 }
@@ -244,7 +245,11 @@ public actor NodeHost {
             }
         }
         guard let (udp, tcp) = sockets else {
-            throw failure ?? NodeStartError.bind("\(options.bindHost):\(options.bindPort)", reason: "no free port pair")
+            throw failure
+                ?? NodeStartError.bind(
+                    NetworkError(
+                        purpose: .peers, endpoint: .address(HostPort(host: options.bindHost, port: options.bindPort)),
+                        cause: .other("no port free for both UDP and TCP")), tcp: true)
         }
         let port = udp.localAddress?.port ?? options.bindPort
         let address = options.advertise ?? HostPort(host: options.bindHost, port: port).description
@@ -276,13 +281,13 @@ public actor NodeHost {
         _ options: NodeOptions, group: any EventLoopGroup, arrivals continuation: AsyncStream<Arrival>.Continuation,
         drops inboundDrops: InboundDrops
     ) async throws(NodeStartError) -> (udp: any Channel, tcp: any Channel) {
-        let bindText = "\(options.bindHost):\(options.bindPort)"
         let udp: any Channel
         do {
             udp = try await bindDatagram(
                 host: options.bindHost, port: options.bindPort, group: group, arrivals: continuation, drops: inboundDrops)
         } catch {
-            throw NodeStartError.bind(bindText, reason: "\(error)")
+            let endpoint = NetworkError.Endpoint.address(HostPort(host: options.bindHost, port: options.bindPort))
+            throw NodeStartError.bind(NetworkError(error, purpose: .peers, endpoint: endpoint), tcp: false)
         }
         let port = udp.localAddress?.port ?? options.bindPort
         let tcp: any Channel
@@ -299,7 +304,8 @@ public actor NodeHost {
                 .bind(host: options.bindHost, port: port).get()
         } catch {
             try? await udp.close()
-            throw NodeStartError.bind("\(options.bindHost):\(port) (TCP)", reason: "\(error)")
+            let endpoint = NetworkError.Endpoint.address(HostPort(host: options.bindHost, port: port))
+            throw NodeStartError.bind(NetworkError(error, purpose: .peers, endpoint: endpoint), tcp: true)
         }
         return (udp, tcp)
     }
