@@ -95,7 +95,9 @@ public actor BitDrizzleNode: Service {
 
     // MARK: Lifecycle
 
-    /// Starts the node (binds its sockets, joins its seeds). Calling it again does nothing.
+    /// Starts the node (takes its name's lock in the data folder, binds its sockets, joins its
+    /// seeds). Calling it again does nothing. Throws `alreadyRunning` when a node of this name
+    /// runs on the data folder, `cannotStart` with one plain line for anything else.
     public func start() async throws(BitDrizzleError) {
         guard !halted else { throw .stopped }
         guard host == nil else { return }
@@ -107,6 +109,9 @@ public actor BitDrizzleNode: Service {
             started = try await NodeHost.start(options, group: group, logger: logger)
         } catch {
             try? await group.shutdownGracefully()
+            if case NodeStartError.lock(.alreadyRunning(let name, let pid, let lockFile)) = error {
+                throw .alreadyRunning(name: name, pid: pid, lockFile: lockFile)
+            }
             throw .cannotStart("\(error)")
         }
         self.group = group

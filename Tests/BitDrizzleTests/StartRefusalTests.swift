@@ -11,6 +11,30 @@ import Testing
 struct StartRefusalTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
+    @Test("a second node with a running node's name and data folder fails with alreadyRunning, naming the pid and the lock file")
+    func sameNameAndFolder() async throws {
+        let (folder, configuration) = try scratchCluster(["twin"])
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let first = BitDrizzleNode(configuration: configuration, name: "twin", bind: "127.0.0.1:0", seeds: [], logger: logger)
+        try await first.start()
+        let second = BitDrizzleNode(configuration: configuration, name: "twin", bind: "127.0.0.1:0", seeds: [], logger: logger)
+        await #expect {
+            try await second.start()
+        } throws: { error in
+            guard let refusal = error as? BitDrizzleError,
+                case .alreadyRunning(name: "twin", pid: getpid(), lockFile: "\(folder)/data/twin.lock") = refusal
+            else { return false }
+            return refusal.description
+                == "twin is already running in this data folder (pid \(getpid()), lock \(folder)/data/twin.lock); stop it, or pick another name or data folder (--name, --data-dir)"
+        }
+        #expect(await second.isRunning == false)
+        await first.stop()
+        // Once the first has stopped, the name is free again.
+        let third = BitDrizzleNode(configuration: configuration, name: "twin", bind: "127.0.0.1:0", seeds: [], logger: logger)
+        try await third.start()
+        await third.stop()
+    }
+
     @Test("a bind address that does not parse, a port in use, an address of another machine and a seed by name fail with one plain line each")
     func unusableAddresses() async throws {
         let (folder, configuration) = try scratchCluster(["holder", "other"])

@@ -15,6 +15,56 @@ struct AgentTests {
         for name in names { try #require(try drizzleKeys("issue", name, in: folder).succeeded) }
     }
 
+    @Test("a second agent with a running agent's name exits with one line naming the pid and the lock; the first keeps its control socket")
+    func sameNameRefused() async throws {
+        try await withScratchDirectory { folder in
+            try issueKeys(["twin"], in: folder)
+            let first = try BackgroundAgent(in: folder, ["--name", "twin", "--bind", "127.0.0.1:26701"])
+            defer { first.kill() }
+            #expect(await first.answers("data/twin.sock"), "\(first.output)")
+
+            let second = try runTool(
+                "drizzle", ["agent", "--name", "twin", "--bind", "127.0.0.1:26702"], cwd: folder, timeoutSeconds: 15)
+            #expect(second.status == 1 && !second.terminatedBySignal, "\(second)")
+            #expect(
+                second.errorLines == [
+                    "drizzle: error: twin is already running in this data folder (pid \(first.process.processIdentifier), lock data/twin.lock); stop it, or pick another name or data folder (--name, --data-dir)"
+                ], "\(second)")
+            // The first agent's control socket is still there and still its own.
+            let attach = try runTool("drizzle", ["attach", "data/twin.sock"], cwd: folder, input: "LL\n")
+            #expect(attach.standardOutput.contains("control socket data/twin.sock answers for twin"), "\(attach)")
+
+            // The kernel drops the lock with the process, however it dies: no stale lock to clean up.
+            first.kill()
+            let again = try BackgroundAgent(in: folder, ["--name", "twin", "--bind", "127.0.0.1:26701"])
+            defer { again.kill() }
+            #expect(await again.answers("data/twin.sock"), "\(again.output)")
+        }
+    }
+
+    @Test("each node of the prompt's multi mode holds its own name: an agent of that name is refused with the prompt's pid")
+    func multiModeNodesHoldTheirNames() async throws {
+        try await withScratchDirectory { folder in
+            try PromptTests().writeConfig(in: folder, basePort: 26730, size: 3)
+            let prompt = try BackgroundPrompt(in: folder, commands: "MM\n")
+            defer { prompt.stop() }
+            var started = false
+            for _ in 0..<150 where !started {
+                try await Task.sleep(for: .milliseconds(200))
+                let view = try runTool("drizzle", ["attach", "data/node-26730.sock"], cwd: folder, input: "MB\n")
+                started = view.standardOutput.contains("127.0.0.1:26732")
+            }
+            #expect(started)
+            let agent = try runTool(
+                "drizzle", ["agent", "--config", "drizzle.yaml", "--name", "node-26732", "--bind", "127.0.0.1:26740"], cwd: folder,
+                timeoutSeconds: 15)
+            #expect(
+                agent.errorLines == [
+                    "drizzle: error: node-26732 is already running in this data folder (pid \(prompt.process.processIdentifier), lock data/node-26732.lock); stop it, or pick another name or data folder (--name, --data-dir)"
+                ], "\(agent)")
+        }
+    }
+
     @Test("a host:port argument that does not parse is one error line naming it, before anything starts")
     func badAddressesRefusedFirst() async throws {
         try await withScratchDirectory { folder in

@@ -102,23 +102,36 @@ public struct ControlResponse: Codable, Sendable {
 public final class ControlSocket: Sendable {
     public let path: String
     private let channel: any Channel
+    private let group: any EventLoopGroup
+    /// The socket file this listener made (device and inode): only that one is removed on close.
+    private let socketFile: FileIdentity?
 
-    /// Listens at `path` (its folder is created 0700, the socket made 0600), answering with `handler`.
+    /// Listens at `path` (its folder is created 0700, the socket made 0600), answering with
+    /// `handler`. A socket file left at `path` is replaced: the caller holds the node's lock
+    /// (`NodeLock`), so no running node owns it.
     public static func listen(
         at path: String, group: any EventLoopGroup, logger: Logger,
         handler: @escaping @Sendable (String) async -> ControlResponse,
         events: @escaping @Sendable () async -> AsyncStream<ControlEvent>? = { nil }
     ) async throws(NetworkError) -> ControlSocket {
+        func failure(_ cause: NetworkError.Cause) -> NetworkError {
+            NetworkError(purpose: .controlSocket, endpoint: .path(path), cause: cause)
+        }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             do {
                 try FileManager.default.createDirectory(
                     atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             } catch {
-                throw NetworkError(
-                    purpose: .controlSocket, endpoint: .path(path), cause: .other("cannot create its folder \(folder)"))
+                throw failure(.other("cannot create its folder \(folder)"))
             }
         }
+        var existing = stat()
+        if lstat(path, &existing) == 0, existing.st_mode & S_IFMT != S_IFSOCK { throw failure(.notASocket) }
+        // Bound under a name of its own, then renamed into place: the path never goes missing,
+        // and SwiftNIO, which removes the path a Unix socket was bound to when it closes, removes
+        // only that name (long gone), never a socket another listener put at `path` since.
+        let bound = (folder.isEmpty ? "" : folder + "/") + ".control-\(UInt32.random(in: 0...UInt32.max))"
         let channel: any Channel
         do {
             channel = try await ServerBootstrap(group: group)
@@ -128,22 +141,38 @@ public final class ControlSocket: Sendable {
                         try child.pipeline.syncOperations.addHandler(ControlHandler(handler: handler, events: events))
                     }
                 }
-                .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
+                .bind(unixDomainSocketPath: bound, cleanupExistingSocketFile: true).get()
         } catch {
             throw NetworkError(error, purpose: .controlSocket, endpoint: .path(path))
         }
-        chmod(path, 0o600)
+        let socketFile = FileIdentity(of: bound)
+        guard chmod(bound, 0o600) == 0, rename(bound, path) == 0 else {
+            let cause = NetworkError.cause(errno: errno)
+            try? await channel.close()
+            throw failure(cause)
+        }
         logger.info("control socket listening", metadata: ["path": "\(path)"])
-        return ControlSocket(path: path, channel: channel)
+        return ControlSocket(path: path, channel: channel, group: group, socketFile: socketFile)
     }
 
-    private init(path: String, channel: any Channel) {
+    private init(path: String, channel: any Channel, group: any EventLoopGroup, socketFile: FileIdentity?) {
         self.path = path
         self.channel = channel
+        self.group = group
+        self.socketFile = socketFile
     }
 
+    /// Stops accepting connections (those open finish their requests) and removes the socket
+    /// file, unless another listener has taken the path since: a file that is not the one this
+    /// listener made, or one where something still answers once this listener is closed, stays.
+    /// (The inode alone cannot tell: a file system may give a new file the inode just freed.)
     public func close() async {
         try? await channel.close()
+        guard let socketFile, FileIdentity(of: path) == socketFile else { return }
+        if let other = try? await Self.connect(to: path, group: group) {
+            try? await other.channel.close()
+            return
+        }
         unlink(path)
     }
 
@@ -243,6 +272,19 @@ public final class ControlSocket: Sendable {
 public struct ControlFailure: Error, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+}
+
+/// A file's device and inode: which file a path names right now.
+struct FileIdentity: Equatable, Sendable {
+    let device: UInt64
+    let inode: UInt64
+
+    init?(of path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
 }
 
 /// Answers request lines in order on one connection; a subscription streams events instead.

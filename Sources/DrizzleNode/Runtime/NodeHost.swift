@@ -111,6 +111,8 @@ public struct NodeOptions: Sendable {
 /// Why a node could not start.
 public enum NodeStartError: Error, CustomStringConvertible {
     case keys(KeyStore.Failure)
+    /// Another node of this name runs on this data folder, or its lock file is unusable.
+    case lock(NodeLock.Failure)
     /// The gossip port could not be bound; `tcp` when UDP took it and the TCP listener could not.
     case bind(NetworkError, tcp: Bool)
     case store(DiskPieceStore.Failure)
@@ -124,6 +126,7 @@ public enum NodeStartError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .keys(let failure): failure.description
+        case .lock(let failure): failure.description
         case .store(let failure): failure.description
         case .bind(let failure, _): failure.description
         }
@@ -150,6 +153,8 @@ public actor NodeHost {
     public nonisolated let name: String
     private var core: NodeCore<SigningKey, SodiumSuite>
     private var store: NodeStore
+    /// This node's hold on its name in the data folder, released when it stops.
+    private let lock: NodeLock
     private var lookupsWaiting: [UInt64: CheckedContinuation<LookupResult, any Error>] = [:]
     /// Data requests awaiting their answer: where each went, the event-loop timer that fails it at
     /// its timeout, and what to do with the answer or the failure.
@@ -223,10 +228,18 @@ public actor NodeHost {
         } catch {
             throw NodeStartError.keys(error)
         }
+        // Before the store is opened or a socket bound: a second node of this name must change nothing.
+        let lock: NodeLock
+        do throws(NodeLock.Failure) {
+            lock = try NodeLock.acquire(name: options.name, in: options.dataDirectory)
+        } catch {
+            throw NodeStartError.lock(error)
+        }
         let pieces: NodeStore
         do throws(DiskPieceStore.Failure) {
             pieces = try NodeStore(kind: options.store, directory: options.storeDirectory)
         } catch {
+            lock.release()
             throw NodeStartError.store(error)
         }
         let (stream, continuation) = AsyncStream<Arrival>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
@@ -245,6 +258,7 @@ public actor NodeHost {
             }
         }
         guard let (udp, tcp) = sockets else {
+            lock.release()
             throw failure
                 ?? NodeStartError.bind(
                     NetworkError(
@@ -269,8 +283,8 @@ public actor NodeHost {
         var nodeLogger = logger
         nodeLogger[metadataKey: "node"] = "\(options.name)"
         let host = NodeHost(
-            core: core, store: pieces, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
-            inboundDrops: inboundDrops, keysDirectory: options.keysDirectory, logger: nodeLogger, impairment: options.impairment, clock: clock)
+            core: core, store: pieces, lock: lock, name: options.name, address: address, group: group, udp: udp, tcp: tcp,
+            arrivals: continuation, inboundDrops: inboundDrops, keysDirectory: options.keysDirectory, logger: nodeLogger, impairment: options.impairment, clock: clock)
         await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
         if !options.seeds.isEmpty { await host.join(options.seeds) }
         return host
@@ -362,7 +376,7 @@ public actor NodeHost {
     }
 
     private init(
-        core: NodeCore<SigningKey, SodiumSuite>, store: NodeStore, name: String, address: String,
+        core: NodeCore<SigningKey, SodiumSuite>, store: NodeStore, lock: NodeLock, name: String, address: String,
         group: any EventLoopGroup,
         udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, inboundDrops: InboundDrops,
         keysDirectory: String, logger: Logger,
@@ -373,6 +387,7 @@ public actor NodeHost {
         self.metrics = NodeMetrics(node: name)
         self.core = core
         self.store = store
+        self.lock = lock
         storeDirectory = store.directory
         self.id = core.me
         self.name = name
@@ -648,6 +663,7 @@ public actor NodeHost {
         connections = [:]
         try? await udp.close()
         try? await tcp.close()
+        lock.release()
         logger.info("node stopped")
     }
 
