@@ -97,8 +97,10 @@ public struct ControlResponse: Codable, Sendable {
 }
 
 /// The control socket: an owner-only Unix domain socket speaking JSON lines. Each request line
-/// `{"command":"SZ"}` is answered by one response line `{"ok":true,"lines":[…],"done":false}`.
-/// The prompt, `LL` and `drizzle attach` use it (docs/protocol.md, "Control socket").
+/// `{"command":"SZ"}` is answered by one response line `{"ok":true,"lines":[…],"done":false}`;
+/// a client may write many requests without waiting, and each connection's answers come in the
+/// order of its requests. The prompt, `LL` and `drizzle attach` use it (docs/protocol.md,
+/// "Control socket").
 public final class ControlSocket: Sendable {
     public let path: String
     private let channel: any Channel
@@ -107,8 +109,8 @@ public final class ControlSocket: Sendable {
     private let socketFile: FileIdentity?
 
     /// Listens at `path` (its folder is created 0700, the socket made 0600), answering with
-    /// `handler`. A socket file left at `path` is replaced: the caller holds the node's lock
-    /// (`NodeLock`), so no running node owns it.
+    /// `handler`, one request at a time per connection. A socket file left at `path` is replaced:
+    /// the caller holds the node's lock (`NodeLock`), so no running node owns it.
     public static func listen(
         at path: String, group: any EventLoopGroup, logger: Logger,
         handler: @escaping @Sendable (String) async -> ControlResponse,
@@ -132,27 +134,38 @@ public final class ControlSocket: Sendable {
         // and SwiftNIO, which removes the path a Unix socket was bound to when it closes, removes
         // only that name (long gone), never a socket another listener put at `path` since.
         let bound = (folder.isEmpty ? "" : folder + "/") + ".control-\(UInt32.random(in: 0...UInt32.max))"
-        let channel: any Channel
+        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
         do {
-            channel = try await ServerBootstrap(group: group)
-                .childChannelInitializer { child in
+            server = try await ServerBootstrap(group: group)
+                // A client that writes its requests and then shuts its side still hears every answer.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .bind(unixDomainSocketPath: bound, cleanupExistingSocketFile: true) { child in
                     child.eventLoop.makeCompletedFuture {
                         try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 65_536)))
-                        try child.pipeline.syncOperations.addHandler(ControlHandler(handler: handler, events: events))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
                     }
                 }
-                .bind(unixDomainSocketPath: bound, cleanupExistingSocketFile: true).get()
         } catch {
             throw NetworkError(error, purpose: .controlSocket, endpoint: .path(path))
         }
         let socketFile = FileIdentity(of: bound)
         guard chmod(bound, 0o600) == 0, rename(bound, path) == 0 else {
             let cause = NetworkError.cause(errno: errno)
-            try? await channel.close()
+            try? await server.channel.close()
             throw failure(cause)
         }
         logger.info("control socket listening", metadata: ["path": "\(path)"])
-        return ControlSocket(path: path, channel: channel, group: group, socketFile: socketFile)
+        Task {
+            await withDiscardingTaskGroup { connections in
+                try? await server.executeThenClose { inbound in
+                    let serving = ControlConnection(handler: handler, events: events)
+                    for try await connection in inbound {
+                        connections.addTask { await serving.serve(connection) }
+                    }
+                }
+            }
+        }
+        return ControlSocket(path: path, channel: server.channel, group: group, socketFile: socketFile)
     }
 
     private init(path: String, channel: any Channel, group: any EventLoopGroup, socketFile: FileIdentity?) {
@@ -287,66 +300,56 @@ struct FileIdentity: Equatable, Sendable {
     }
 }
 
-/// Answers request lines in order on one connection; a subscription streams events instead.
-final class ControlHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
-
+/// One client connection: reads request lines and answers each in turn, so answers leave in the
+/// order requests came; a subscription turns the connection into a stream of events.
+struct ControlConnection: Sendable {
     let handler: @Sendable (String) async -> ControlResponse
     let events: @Sendable () async -> AsyncStream<ControlEvent>?
 
-    init(
-        handler: @escaping @Sendable (String) async -> ControlResponse,
-        events: @escaping @Sendable () async -> AsyncStream<ControlEvent>?
-    ) {
-        self.handler = handler
-        self.events = events
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let line = unwrapInboundIn(data)
-        let channel = context.channel
-        let handler = self.handler
-        let events = self.events
-        let request = ControlRequest(line: line)
-        Task {
-            if let topic = request?.subscribe {
-                await Self.stream(topic, events: await events(), to: channel)
-                return
+    func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let channel = connection.channel
+        try? await connection.executeThenClose { inbound, outbound in
+            var lines = inbound.makeAsyncIterator()
+            while let line = try await lines.next() {
+                let request = ControlRequest(line: line)
+                if let topic = request?.subscribe {
+                    guard let stream = await events() else {
+                        let refusal = ControlResponse(ok: false, error: "no node here publishes events")
+                        try await Self.write(refusal, to: outbound)
+                        return
+                    }
+                    try await Self.write(ControlResponse(ok: true, lines: ["subscribed to \(topic)"]), to: outbound)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await event in stream where topic == "*" || event.topic == topic {
+                                try await Self.write(ControlStreamLine(event: event), to: outbound)
+                            }
+                            // The node stopped: end the connection, which ends the reading below.
+                            channel.close(promise: nil)
+                        }
+                        // Lines after a subscription are not requests; the end of input is the client leaving.
+                        while try await lines.next() != nil {}
+                        group.cancelAll()
+                    }
+                    return
+                }
+                let response: ControlResponse
+                if let command = request?.command {
+                    response = await handler(command)
+                } else {
+                    response = ControlResponse(
+                        ok: false, error: #"not a request: send one JSON object per line, {"command":"SZ"} or {"subscribe":"*"}"#)
+                }
+                try await Self.write(response, to: outbound)
             }
-            let response: ControlResponse
-            if let command = request?.command {
-                response = await handler(command)
-            } else {
-                response = ControlResponse(
-                    ok: false, error: #"not a request: send one JSON object per line, {"command":"SZ"} or {"subscribe":"*"}"#)
-            }
-            Self.write(response, to: channel)
         }
     }
 
-    private static func write(_ value: some Encodable, to channel: any Channel) {
+    private static func write(
+        _ value: some Encodable, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) async throws {
         var bytes = (try? JSONEncoder().encode(value)) ?? Data(#"{"ok":false,"lines":[],"done":false}"#.utf8)
         bytes.append(UInt8(ascii: "\n"))
-        channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
-    }
-
-    /// Acknowledges the subscription, then writes each delivered event of `topic` until the
-    /// connection closes.
-    private static func stream(_ topic: String, events: AsyncStream<ControlEvent>?, to channel: any Channel) async {
-        guard let events else {
-            write(ControlResponse(ok: false, error: "no node here publishes events"), to: channel)
-            return
-        }
-        write(ControlResponse(ok: true, lines: ["subscribed to \(topic)"]), to: channel)
-        for await event in events where topic == "*" || event.topic == topic {
-            guard channel.isActive else { return }
-            write(ControlStreamLine(event: event), to: channel)
-        }
-        channel.close(promise: nil)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        try await outbound.write(ByteBuffer(bytes: bytes))
     }
 }
