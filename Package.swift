@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "DrizzleCrypto", dependencies: ["CSodium", "DrizzleCore"], swiftSettings: strict),
         .target(
             name: "DrizzleConfig",
-            dependencies: [.product(name: "Configuration", package: "swift-configuration")],
+            dependencies: ["DrizzleCore", .product(name: "Configuration", package: "swift-configuration")],
             swiftSettings: strict),
         .target(name: "DrizzleSim", dependencies: ["DrizzleCore", "DrizzleCrypto"], swiftSettings: strict),
         .target(

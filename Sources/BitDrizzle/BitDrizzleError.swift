@@ -10,6 +10,9 @@ public enum BitDrizzleError: Error, Sendable, Hashable, CustomStringConvertible 
     case stopped
     /// The node could not start: its key or certificate, its data folder, or its address.
     case cannotStart(String)
+    /// A node of this name already runs on this data folder (in this process or another, whose
+    /// pid it wrote into the lock file, when it got that far).
+    case alreadyRunning(name: String, pid: Int32?, lockFile: String)
     /// The node's certificate is no longer valid.
     case certificateExpired(name: String, notAfter: Int64)
     /// The node joined moments ago and is still stepping into the cluster's event order, or has
@@ -42,6 +45,8 @@ public enum BitDrizzleError: Error, Sendable, Hashable, CustomStringConvertible 
         case .notStarted: "the node is not running: call start() or run it in a ServiceGroup first"
         case .stopped: "the node has stopped: create and start a new BitDrizzleNode"
         case .cannotStart(let reason): "the node cannot start: \(reason)"
+        case .alreadyRunning(let name, let pid, let lockFile):
+            NodeLock.Failure.alreadyRunning(name: name, pid: pid, lockFile: lockFile).description
         case .certificateExpired(let name, let notAfter):
             "the certificate of \(name) expired at \(notAfter) (Unix seconds): issue a new one with `drizzle-keys rotate \(name)`"
         case .notJoined:

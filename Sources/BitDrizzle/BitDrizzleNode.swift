@@ -34,14 +34,17 @@ public actor BitDrizzleNode: Service {
     private var eventSinks = Broadcast<Event>(buffer: 100_000)
     private var arrivalSinks = Broadcast<Event>(buffer: 100_000)
     private var changeSinks = Broadcast<MembershipChange>(buffer: 10_000)
+    /// Why the `bind` or a seed given to the initializer cannot be used: `start()` throws it.
+    private var unusableAddress: String?
 
     /// - Parameters:
     ///   - configuration: settings as the CLI reads them (`DrizzleConfiguration.defaults`, or
     ///     `DrizzleConfiguration.load(_:)` for a file, the environment and flags).
     ///   - name: the node's name: its key is `<keysDirectory>/nodes/<name>.key`.
-    ///   - bind: `host:port` to listen on (UDP and TCP); port 0 picks a free one. Default:
-    ///     `node.host:node.peer_base_port`.
-    ///   - seeds: `host:port` of members to join through. Default: `net.seeds`.
+    ///   - bind: `host:port` to listen on (UDP and TCP; IPv6 in brackets); port 0 picks a free one.
+    ///     Default: `node.host:node.peer_base_port`.
+    ///   - seeds: `host:port` of members to join through, each host an IP address. Default: `net.seeds`.
+    ///     A `bind` or a seed that cannot be used makes `start()` throw `cannotStart`, saying why.
     ///   - keysDirectory: the key folder. Default: `keys.dir`.
     ///   - logger: where the node logs (membership changes, errors).
     public init(
@@ -51,10 +54,28 @@ public actor BitDrizzleNode: Service {
         self.name = name
         self.configuration = configuration
         self.logger = logger
-        let (host, port) = Self.split(bind) ?? (configuration.node.host, configuration.node.peerBasePort)
+        var address = HostPort(host: configuration.node.host, port: configuration.node.peerBasePort)
+        if let bind {
+            do {
+                address = try HostPort(parsing: bind)
+            } catch {
+                unusableAddress = "bind \(error)"
+            }
+        }
+        let seeds = seeds ?? configuration.net.seeds
+        for seed in seeds where unusableAddress == nil {
+            do {
+                let address = try HostPort(parsing: seed, ports: 1...65535)
+                if !address.isIPAddress {
+                    unusableAddress =
+                        "seed '\(seed)': '\(address.host)' is not an IP address (peer addresses are used as written, never looked up)"
+                }
+            } catch {
+                unusableAddress = "seed \(error)"
+            }
+        }
         var options = NodeOptions(
-            configuration: configuration, name: name, bindHost: host, bindPort: port,
-            seeds: seeds ?? configuration.net.seeds)
+            configuration: configuration, name: name, bindHost: address.host, bindPort: address.port, seeds: seeds)
         if let keysDirectory { options.keysDirectory = keysDirectory }
         self.options = options
     }
@@ -74,10 +95,13 @@ public actor BitDrizzleNode: Service {
 
     // MARK: Lifecycle
 
-    /// Starts the node (binds its sockets, joins its seeds). Calling it again does nothing.
+    /// Starts the node (takes its name's lock in the data folder, binds its sockets, joins its
+    /// seeds). Calling it again does nothing. Throws `alreadyRunning` when a node of this name
+    /// runs on the data folder, `cannotStart` with one plain line for anything else.
     public func start() async throws(BitDrizzleError) {
         guard !halted else { throw .stopped }
         guard host == nil else { return }
+        if let unusableAddress { throw .cannotStart(unusableAddress) }
         try checkCertificate()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let started: NodeHost
@@ -85,6 +109,9 @@ public actor BitDrizzleNode: Service {
             started = try await NodeHost.start(options, group: group, logger: logger)
         } catch {
             try? await group.shutdownGracefully()
+            if case NodeStartError.lock(.alreadyRunning(let name, let pid, let lockFile)) = error {
+                throw .alreadyRunning(name: name, pid: pid, lockFile: lockFile)
+            }
             throw .cannotStart("\(error)")
         }
         self.group = group
@@ -352,15 +379,6 @@ public actor BitDrizzleNode: Service {
     private func dropEventSink(_ token: Int) { eventSinks.remove(token) }
     private func dropArrivalSink(_ token: Int) { arrivalSinks.remove(token) }
     private func dropChangeSink(_ token: Int) { changeSinks.remove(token) }
-
-    private static func split(_ text: String?) -> (String, Int)? {
-        guard let text, let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (0...65535).contains(port)
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return host.isEmpty ? nil : (host, port)
-    }
 
     private static func join(_ folder: String, _ name: String) -> String {
         (folder.hasSuffix("/") ? String(folder.dropLast()) : folder) + "/" + name

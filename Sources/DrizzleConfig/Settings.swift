@@ -1,10 +1,12 @@
+import DrizzleCore
+
 /// What a text setting (or each element of a list setting) must look like, beyond being a string.
 enum TextRule: Sendable, Equatable {
     /// Anything, including empty.
     case any
     /// Anything but empty.
     case nonEmpty
-    /// `host:port` with a port in 1...65535.
+    /// `host:port` with a port in 1...65535 (`HostPort`: IPv6 in brackets).
     case hostPort
     /// Empty, or `host:port` with a port in 1...65535.
     case hostPortOrEmpty
@@ -21,9 +23,7 @@ enum TextRule: Sendable, Equatable {
         case .hostPortOrEmpty:
             return text.isEmpty ? nil : TextRule.hostPort.violation(of: text)
         case .hostPort:
-            guard let colon = text.lastIndex(of: ":"), colon != text.startIndex,
-                let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port)
-            else {
+            guard (try? HostPort(parsing: text, ports: 1...65535)) != nil else {
                 return "must be host:port with a port in 1...65535, found \"\(text)\""
             }
             return nil

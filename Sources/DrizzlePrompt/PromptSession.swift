@@ -86,7 +86,7 @@ public actor PromptSession {
                 })
             return ["control socket \(path) (drizzle attach \(path))"]
         } catch {
-            return ["control socket \(path) could not be opened: \(error)"]
+            return ["\(error)"]
         }
     }
 
@@ -380,10 +380,10 @@ public actor PromptSession {
         let last = base + max(1, configuration.net.size) - 1
         var listeners = 0
         for host in configuration.net.scanHosts {
-            for port in base...last where Self.hostPort(host, port) != own {
+            for port in base...last where HostPort(host: host, port: port).description != own {
                 guard await Self.answers(host: host, port: port, group: group) else { continue }
                 listeners += 1
-                let address = Self.hostPort(host, port)
+                let address = HostPort(host: host, port: port).description
                 guard let id = try? await local.probe(address: address) else { continue }
                 entry = address
                 return ["entry node \(address) (node \(id.prefix(8)), found by scanning \(host) ports \(base)–\(last))"]
@@ -653,14 +653,8 @@ public actor PromptSession {
         try DevelopmentKeys.ensure(names, in: configuration.keys.directory)
     }
 
-    /// `host:port`, an IPv6 host in brackets.
-    private static func hostPort(_ host: String, _ port: Int) -> String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-    }
-
     private static func split(_ address: String) -> (String, Int)? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
-        return (String(address[..<colon]), port)
+        (try? HostPort(parsing: address)).map { ($0.host, $0.port) }
     }
 
     /// True when a TCP connection to `host:port` succeeds within 300 ms (a node's TCP listener).

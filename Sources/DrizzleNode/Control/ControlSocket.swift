@@ -97,52 +97,119 @@ public struct ControlResponse: Codable, Sendable {
 }
 
 /// The control socket: an owner-only Unix domain socket speaking JSON lines. Each request line
-/// `{"command":"SZ"}` is answered by one response line `{"ok":true,"lines":[…],"done":false}`.
-/// The prompt, `LL` and `drizzle attach` use it (docs/protocol.md, "Control socket").
+/// `{"command":"SZ"}` is answered by one response line `{"ok":true,"lines":[…],"done":false}`;
+/// a client may write many requests without waiting, and each connection's answers come in the
+/// order of its requests. The prompt, `LL` and `drizzle attach` use it (docs/protocol.md,
+/// "Control socket").
 public final class ControlSocket: Sendable {
     public let path: String
     private let channel: any Channel
+    private let group: any EventLoopGroup
+    /// The socket file this listener made (device and inode): only that one is removed on close.
+    private let socketFile: FileIdentity?
 
-    /// Listens at `path` (its folder is created 0700, the socket made 0600), answering with `handler`.
+    /// Listens at `path` (its folder is created 0700, the socket made 0600), answering with
+    /// `handler`, one request at a time per connection. A socket file left at `path` is replaced:
+    /// the caller holds the node's lock (`NodeLock`), so no running node owns it.
     public static func listen(
         at path: String, group: any EventLoopGroup, logger: Logger,
         handler: @escaping @Sendable (String) async -> ControlResponse,
         events: @escaping @Sendable () async -> AsyncStream<ControlEvent>? = { nil }
-    ) async throws -> ControlSocket {
+    ) async throws(NetworkError) -> ControlSocket {
+        func failure(_ cause: NetworkError.Cause) -> NetworkError {
+            NetworkError(purpose: .controlSocket, endpoint: .path(path), cause: cause)
+        }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
-            try FileManager.default.createDirectory(
-                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw failure(.other("cannot create its folder \(folder)"))
+            }
         }
-        let channel = try await ServerBootstrap(group: group)
-            .childChannelInitializer { child in
-                child.eventLoop.makeCompletedFuture {
-                    try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 65_536)))
-                    try child.pipeline.syncOperations.addHandler(ControlHandler(handler: handler, events: events))
+        var existing = stat()
+        if lstat(path, &existing) == 0, existing.st_mode & S_IFMT != S_IFSOCK { throw failure(.notASocket) }
+        // Bound under a name of its own, then renamed into place: the path never goes missing,
+        // and SwiftNIO, which removes the path a Unix socket was bound to when it closes, removes
+        // only that name (long gone), never a socket another listener put at `path` since.
+        let bound = (folder.isEmpty ? "" : folder + "/") + ".control-\(UInt32.random(in: 0...UInt32.max))"
+        let server: NIOAsyncChannel<NIOAsyncChannel<ByteBuffer, ByteBuffer>, Never>
+        do {
+            server = try await ServerBootstrap(group: group)
+                // A client that writes its requests and then shuts its side still hears every answer.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
+                .bind(unixDomainSocketPath: bound, cleanupExistingSocketFile: true) { child in
+                    child.eventLoop.makeCompletedFuture {
+                        try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 65_536)))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: child)
+                    }
+                }
+        } catch {
+            throw NetworkError(error, purpose: .controlSocket, endpoint: .path(path))
+        }
+        let socketFile = FileIdentity(of: bound)
+        guard chmod(bound, 0o600) == 0, rename(bound, path) == 0 else {
+            let cause = NetworkError.cause(errno: errno)
+            try? await server.channel.close()
+            throw failure(cause)
+        }
+        logger.info("control socket listening", metadata: ["path": "\(path)"])
+        Task {
+            await withDiscardingTaskGroup { connections in
+                try? await server.executeThenClose { inbound in
+                    let serving = ControlConnection(handler: handler, events: events)
+                    for try await connection in inbound {
+                        connections.addTask { await serving.serve(connection) }
+                    }
                 }
             }
-            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true).get()
-        chmod(path, 0o600)
-        logger.info("control socket listening", metadata: ["path": "\(path)"])
-        return ControlSocket(path: path, channel: channel)
+        }
+        return ControlSocket(path: path, channel: server.channel, group: group, socketFile: socketFile)
     }
 
-    private init(path: String, channel: any Channel) {
+    private init(path: String, channel: any Channel, group: any EventLoopGroup, socketFile: FileIdentity?) {
         self.path = path
         self.channel = channel
+        self.group = group
+        self.socketFile = socketFile
     }
 
+    /// Stops accepting connections (those open finish their requests) and removes the socket
+    /// file, unless another listener has taken the path since: a file that is not the one this
+    /// listener made, or one where something still answers once this listener is closed, stays.
+    /// (The inode alone cannot tell: a file system may give a new file the inode just freed.)
     public func close() async {
         try? await channel.close()
+        guard let socketFile, FileIdentity(of: path) == socketFile else { return }
+        if let other = try? await Self.connect(to: path, group: group) {
+            try? await other.channel.close()
+            return
+        }
         unlink(path)
     }
 
     /// Subscribes to `topic` (`*`: all) on the socket at `path` and hands each delivered event to
-    /// `body` until it returns false or the node closes the connection.
+    /// `body` until it returns false or the node closes the connection. Throws a `NetworkError`
+    /// when the socket cannot be reached, a `ControlFailure` when the node refuses or the
+    /// connection breaks off.
     public static func follow(
         _ topic: String, at path: String, group: any EventLoopGroup, _ body: (ControlEvent) async -> Bool
     ) async throws {
         let client = try await connect(to: path, group: group)
+        do {
+            try await stream(topic, from: client, path: path, body)
+        } catch let failure as ControlFailure {
+            throw failure
+        } catch {
+            throw ControlFailure(message: "the connection to the control socket \(path) broke off")
+        }
+    }
+
+    private static func stream(
+        _ topic: String, from client: NIOAsyncChannel<ByteBuffer, ByteBuffer>, path: String,
+        _ body: (ControlEvent) async -> Bool
+    ) async throws {
         try await client.executeThenClose { inbound, outbound in
             var request = try JSONEncoder().encode(ControlRequest(subscribe: topic))
             request.append(UInt8(ascii: "\n"))
@@ -152,41 +219,64 @@ public final class ControlSocket: Sendable {
                 let bytes = Data(line.readableBytesView)
                 if !answered {
                     answered = true
-                    let response = try JSONDecoder().decode(ControlResponse.self, from: bytes)
+                    let response = try decode(ControlResponse.self, from: bytes, path: path)
                     guard response.ok else { throw ControlFailure(message: response.error ?? "subscription refused") }
                     continue
                 }
-                let streamed = try JSONDecoder().decode(ControlStreamLine.self, from: bytes)
+                let streamed = try decode(ControlStreamLine.self, from: bytes, path: path)
                 guard await body(streamed.event) else { return }
             }
         }
     }
 
-    /// A client connection to the socket at `path`, reading lines.
+    /// A client connection to the socket at `path`, reading lines; a failure is a `NetworkError`.
     private static func connect(
         to path: String, group: any EventLoopGroup
-    ) async throws -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
-        try await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(2))
-            .connect(unixDomainSocketPath: path) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 1 << 22)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+    ) async throws(NetworkError) -> NIOAsyncChannel<ByteBuffer, ByteBuffer> {
+        do {
+            return try await ClientBootstrap(group: group)
+                .connectTimeout(.seconds(2))
+                .connect(unixDomainSocketPath: path) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineDecoder(maximumLength: 1 << 22)))
+                        return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
                 }
-            }
+        } catch {
+            throw NetworkError(error, purpose: .controlClient, endpoint: .path(path))
+        }
     }
 
-    /// Sends one command to the socket at `path` and returns the response (a client, for `LL` and `attach`).
+    /// Sends one command to the socket at `path` and returns the response (a client, for `LL`
+    /// and `attach`). Throws a `NetworkError` when the socket cannot be reached, a
+    /// `ControlFailure` when the connection breaks off or the answer is not a response.
     public static func send(_ command: String, to path: String, group: any EventLoopGroup) async throws -> ControlResponse {
         let client = try await connect(to: path, group: group)
-        return try await client.executeThenClose { inbound, outbound in
-            var request = try JSONEncoder().encode(ControlRequest(command: command))
-            request.append(UInt8(ascii: "\n"))
-            try await outbound.write(ByteBuffer(bytes: request))
-            for try await line in inbound {
-                return try JSONDecoder().decode(ControlResponse.self, from: Data(line.readableBytesView))
+        do {
+            return try await client.executeThenClose { inbound, outbound in
+                var request = try JSONEncoder().encode(ControlRequest(command: command))
+                request.append(UInt8(ascii: "\n"))
+                try await outbound.write(ByteBuffer(bytes: request))
+                for try await line in inbound {
+                    return try decode(ControlResponse.self, from: Data(line.readableBytesView), path: path)
+                }
+                return ControlResponse(ok: false, error: "the node closed the control socket without answering")
             }
-            return ControlResponse(ok: false, error: "the node closed the control socket without answering")
+        } catch let failure as ControlFailure {
+            throw failure
+        } catch {
+            throw ControlFailure(message: "the connection to the control socket \(path) broke off")
+        }
+    }
+
+    private static func decode<Value: Decodable>(
+        _ type: Value.Type, from bytes: Data, path: String
+    ) throws(ControlFailure) -> Value {
+        do {
+            return try JSONDecoder().decode(type, from: bytes)
+        } catch {
+            throw ControlFailure(
+                message: "\(path) answered with a line that is not a control-socket response: is it a BitDrizzle node's socket?")
         }
     }
 }
@@ -197,66 +287,69 @@ public struct ControlFailure: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-/// Answers request lines in order on one connection; a subscription streams events instead.
-final class ControlHandler: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    typealias OutboundOut = ByteBuffer
+/// A file's device and inode: which file a path names right now.
+struct FileIdentity: Equatable, Sendable {
+    let device: UInt64
+    let inode: UInt64
 
+    init?(of path: String) {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        device = UInt64(info.st_dev)
+        inode = UInt64(info.st_ino)
+    }
+}
+
+/// One client connection: reads request lines and answers each in turn, so answers leave in the
+/// order requests came; a subscription turns the connection into a stream of events.
+struct ControlConnection: Sendable {
     let handler: @Sendable (String) async -> ControlResponse
     let events: @Sendable () async -> AsyncStream<ControlEvent>?
 
-    init(
-        handler: @escaping @Sendable (String) async -> ControlResponse,
-        events: @escaping @Sendable () async -> AsyncStream<ControlEvent>?
-    ) {
-        self.handler = handler
-        self.events = events
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let line = unwrapInboundIn(data)
-        let channel = context.channel
-        let handler = self.handler
-        let events = self.events
-        let request = ControlRequest(line: line)
-        Task {
-            if let topic = request?.subscribe {
-                await Self.stream(topic, events: await events(), to: channel)
-                return
+    func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let channel = connection.channel
+        try? await connection.executeThenClose { inbound, outbound in
+            var lines = inbound.makeAsyncIterator()
+            while let line = try await lines.next() {
+                let request = ControlRequest(line: line)
+                if let topic = request?.subscribe {
+                    guard let stream = await events() else {
+                        let refusal = ControlResponse(ok: false, error: "no node here publishes events")
+                        try await Self.write(refusal, to: outbound)
+                        return
+                    }
+                    try await Self.write(ControlResponse(ok: true, lines: ["subscribed to \(topic)"]), to: outbound)
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        group.addTask {
+                            for await event in stream where topic == "*" || event.topic == topic {
+                                try await Self.write(ControlStreamLine(event: event), to: outbound)
+                            }
+                            // The node stopped: end the connection, which ends the reading below.
+                            channel.close(promise: nil)
+                        }
+                        // Lines after a subscription are not requests; the end of input is the client leaving.
+                        while try await lines.next() != nil {}
+                        group.cancelAll()
+                    }
+                    return
+                }
+                let response: ControlResponse
+                if let command = request?.command {
+                    response = await handler(command)
+                } else {
+                    response = ControlResponse(
+                        ok: false, error: #"not a request: send one JSON object per line, {"command":"SZ"} or {"subscribe":"*"}"#)
+                }
+                try await Self.write(response, to: outbound)
             }
-            let response: ControlResponse
-            if let command = request?.command {
-                response = await handler(command)
-            } else {
-                response = ControlResponse(
-                    ok: false, error: #"not a request: send one JSON object per line, {"command":"SZ"} or {"subscribe":"*"}"#)
-            }
-            Self.write(response, to: channel)
         }
     }
 
-    private static func write(_ value: some Encodable, to channel: any Channel) {
+    private static func write(
+        _ value: some Encodable, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) async throws {
         var bytes = (try? JSONEncoder().encode(value)) ?? Data(#"{"ok":false,"lines":[],"done":false}"#.utf8)
         bytes.append(UInt8(ascii: "\n"))
-        channel.writeAndFlush(ByteBuffer(bytes: bytes), promise: nil)
-    }
-
-    /// Acknowledges the subscription, then writes each delivered event of `topic` until the
-    /// connection closes.
-    private static func stream(_ topic: String, events: AsyncStream<ControlEvent>?, to channel: any Channel) async {
-        guard let events else {
-            write(ControlResponse(ok: false, error: "no node here publishes events"), to: channel)
-            return
-        }
-        write(ControlResponse(ok: true, lines: ["subscribed to \(topic)"]), to: channel)
-        for await event in events where topic == "*" || event.topic == topic {
-            guard channel.isActive else { return }
-            write(ControlStreamLine(event: event), to: channel)
-        }
-        channel.close(promise: nil)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
+        try await outbound.write(ByteBuffer(bytes: bytes))
     }
 }

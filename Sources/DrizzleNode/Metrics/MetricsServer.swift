@@ -1,3 +1,4 @@
+public import DrizzleCore
 public import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -6,12 +7,25 @@ import NIOPosix
 public final class MetricsServer: Sendable {
     private let channel: any Channel
 
-    public var address: String { channel.localAddress.map { "\($0.ipAddress ?? "?"):\($0.port ?? 0)" } ?? "?" }
+    public var address: String {
+        channel.localAddress.map { HostPort(host: $0.ipAddress ?? "?", port: $0.port ?? 0).description } ?? "?"
+    }
 
+    /// Listens at `address`; a failure is a `NetworkError` saying why in words.
     public static func start(
-        host: String, port: Int, group: any EventLoopGroup, exposition: @escaping @Sendable () -> String
-    ) async throws -> MetricsServer {
-        let channel = try await ServerBootstrap(group: group)
+        at address: HostPort, group: any EventLoopGroup, exposition: @escaping @Sendable () -> String
+    ) async throws(NetworkError) -> MetricsServer {
+        do {
+            return MetricsServer(channel: try await bind(address, group: group, exposition: exposition))
+        } catch {
+            throw NetworkError(error, purpose: .metrics, endpoint: .address(address))
+        }
+    }
+
+    private static func bind(
+        _ address: HostPort, group: any EventLoopGroup, exposition: @escaping @Sendable () -> String
+    ) async throws -> any Channel {
+        try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 child.eventLoop.makeCompletedFuture {
@@ -19,8 +33,7 @@ public final class MetricsServer: Sendable {
                     try child.pipeline.syncOperations.addHandler(MetricsHandler(exposition: exposition))
                 }
             }
-            .bind(host: host, port: port).get()
-        return MetricsServer(channel: channel)
+            .bind(host: address.host, port: address.port).get()
     }
 
     private init(channel: any Channel) { self.channel = channel }

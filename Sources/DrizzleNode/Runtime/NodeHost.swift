@@ -117,20 +117,24 @@ public struct NodeOptions: Sendable {
 /// Why a node could not start.
 public enum NodeStartError: Error, CustomStringConvertible {
     case keys(KeyStore.Failure)
-    case bind(String, reason: String)
+    /// Another node of this name runs on this data folder, or its lock file is unusable.
+    case lock(NodeLock.Failure)
+    /// The gossip port could not be bound; `tcp` when UDP took it and the TCP listener could not.
+    case bind(NetworkError, tcp: Bool)
     case store(DiskPieceStore.Failure)
 
     /// True when the TCP listener could not take the UDP socket's port.
     var isTCPBind: Bool {
-        if case .bind(let address, _) = self { return address.hasSuffix("(TCP)") }
+        if case .bind(_, let tcp) = self { return tcp }
         return false
     }
 
     public var description: String {
         switch self {
         case .keys(let failure): failure.description
+        case .lock(let failure): failure.description
         case .store(let failure): failure.description
-        case .bind(let address, let reason): "cannot listen on \(address): \(reason) (is another node using the port?)"
+        case .bind(let failure, _): failure.description
         }
     }
 }
@@ -155,6 +159,8 @@ public actor NodeHost {
     public nonisolated let name: String
     private var core: NodeCore<SigningKey, SodiumSuite>
     private var store: NodeStore
+    /// This node's hold on its name in the data folder, released when it stops.
+    private let lock: NodeLock
     private var lookupsWaiting: [UInt64: CheckedContinuation<LookupResult, any Error>] = [:]
     /// Data requests awaiting their answer: where each went, the event-loop timer that fails it at
     /// its timeout, and what to do with the answer or the failure.
@@ -229,10 +235,18 @@ public actor NodeHost {
         } catch {
             throw NodeStartError.keys(error)
         }
+        // Before the store is opened or a socket bound: a second node of this name must change nothing.
+        let lock: NodeLock
+        do throws(NodeLock.Failure) {
+            lock = try NodeLock.acquire(name: options.name, in: options.dataDirectory)
+        } catch {
+            throw NodeStartError.lock(error)
+        }
         let pieces: NodeStore
         do throws(DiskPieceStore.Failure) {
             pieces = try NodeStore(kind: options.store, directory: options.storeDirectory)
         } catch {
+            lock.release()
             throw NodeStartError.store(error)
         }
         let (stream, continuation) = AsyncStream<Arrival>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
@@ -251,10 +265,15 @@ public actor NodeHost {
             }
         }
         guard let (udp, tcp) = sockets else {
-            throw failure ?? NodeStartError.bind("\(options.bindHost):\(options.bindPort)", reason: "no free port pair")
+            lock.release()
+            throw failure
+                ?? NodeStartError.bind(
+                    NetworkError(
+                        purpose: .peers, endpoint: .address(HostPort(host: options.bindHost, port: options.bindPort)),
+                        cause: .other("no port free for both UDP and TCP")), tcp: true)
         }
         let port = udp.localAddress?.port ?? options.bindPort
-        let address = options.advertise ?? "\(options.bindHost):\(port)"
+        let address = options.advertise ?? HostPort(host: options.bindHost, port: port).description
         var clock = options.clock
         clock.origin = WallClock.now()
         let now = clock.reading(at: clock.origin)
@@ -271,8 +290,8 @@ public actor NodeHost {
         var nodeLogger = logger
         nodeLogger[metadataKey: "node"] = "\(options.name)"
         let host = NodeHost(
-            core: core, store: pieces, name: options.name, address: address, group: group, udp: udp, tcp: tcp, arrivals: continuation,
-            inboundDrops: inboundDrops, keysDirectory: options.keysDirectory, logger: nodeLogger,
+            core: core, store: pieces, lock: lock, name: options.name, address: address, group: group, udp: udp, tcp: tcp,
+            arrivals: continuation, inboundDrops: inboundDrops, keysDirectory: options.keysDirectory, logger: nodeLogger,
             expiryWarnings: options.expiryWarnings, impairment: options.impairment, clock: clock)
         await host.launch(stream: stream, tickMilliseconds: options.tickMilliseconds)
         if !options.seeds.isEmpty {
@@ -292,7 +311,6 @@ public actor NodeHost {
         _ options: NodeOptions, group: any EventLoopGroup, arrivals continuation: AsyncStream<Arrival>.Continuation,
         drops inboundDrops: InboundDrops
     ) async throws(NodeStartError) -> (udp: any Channel, tcp: any Channel) {
-        let bindText = "\(options.bindHost):\(options.bindPort)"
         let reserved = options.reservation?.take()
         let udp: any Channel
         do {
@@ -300,7 +318,8 @@ public actor NodeHost {
                 host: options.bindHost, port: options.bindPort, group: group, arrivals: continuation, drops: inboundDrops,
                 datagramLimit: options.datagramLimit, reserved: reserved?.datagram)
         } catch {
-            throw NodeStartError.bind(bindText, reason: "\(error)")
+            let endpoint = NetworkError.Endpoint.address(HostPort(host: options.bindHost, port: options.bindPort))
+            throw NodeStartError.bind(NetworkError(error, purpose: .peers, endpoint: endpoint), tcp: false)
         }
         let port = udp.localAddress?.port ?? options.bindPort
         let tcp: any Channel
@@ -322,7 +341,8 @@ public actor NodeHost {
         } catch {
             try? await udp.close()
             if let reserved { close(reserved.stream) }
-            throw NodeStartError.bind("\(options.bindHost):\(port) (TCP)", reason: "\(error)")
+            let endpoint = NetworkError.Endpoint.address(HostPort(host: options.bindHost, port: port))
+            throw NodeStartError.bind(NetworkError(error, purpose: .peers, endpoint: endpoint), tcp: true)
         }
         return (udp, tcp)
     }
@@ -386,7 +406,7 @@ public actor NodeHost {
     }
 
     private init(
-        core: NodeCore<SigningKey, SodiumSuite>, store: NodeStore, name: String, address: String,
+        core: NodeCore<SigningKey, SodiumSuite>, store: NodeStore, lock: NodeLock, name: String, address: String,
         group: any EventLoopGroup,
         udp: any Channel, tcp: any Channel, arrivals: AsyncStream<Arrival>.Continuation, inboundDrops: InboundDrops,
         keysDirectory: String, logger: Logger, expiryWarnings: ExpiryWarnings?,
@@ -397,6 +417,7 @@ public actor NodeHost {
         self.metrics = NodeMetrics(node: name)
         self.core = core
         self.store = store
+        self.lock = lock
         storeDirectory = store.directory
         self.id = core.me
         self.name = name
@@ -714,6 +735,7 @@ public actor NodeHost {
         try? await udp.close()
         try? await tcp.close()
         expiryWarnings?.forget(node: name)
+        lock.release()
         logger.info("node stopped")
     }
 
@@ -1012,12 +1034,8 @@ public actor NodeHost {
 
     /// `host:port` or `[v6]:port` with a numeric host, as a socket address.
     static func socketAddress(_ text: String) -> SocketAddress? {
-        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
-            (1...65535).contains(port)
-        else { return nil }
-        var host = String(text[..<colon])
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return try? SocketAddress(ipAddress: host, port: port)
+        guard let address = try? HostPort(parsing: text, ports: 1...65535) else { return nil }
+        return try? SocketAddress(ipAddress: address.host, port: address.port)
     }
 }
 

@@ -27,9 +27,11 @@ struct AddressList {
         for entry in entries {
             guard !entry.isEmpty else { throw ParseError(reason: "an empty entry") }
             guard entry.utf8.count <= 255 else { throw ParseError(reason: "an address longer than 255 bytes") }
-            guard let colon = entry.lastIndex(of: ":"), colon != entry.startIndex,
-                let port = Int(entry[entry.index(after: colon)...]), (1...65_535).contains(port)
-            else { throw ParseError(reason: "'\(entry)' is not host:port") }
+            do {
+                _ = try HostPort(parsing: entry, ports: 1...65_535)
+            } catch {
+                throw ParseError(reason: error.description)
+            }
         }
         addresses = entries
     }

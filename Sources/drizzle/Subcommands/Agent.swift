@@ -61,18 +61,14 @@ struct Agent: AsyncParsableCommand {
         let loaded = try loadConfiguration(file: config, flags: settings)
         guard impairDelay >= 0, impairJitter >= 0, impairJitter <= impairDelay || impairDelay == 0, (0..<1).contains(impairLoss)
         else { throw fail("impairment: delay and jitter must be ≥ 0 (jitter ≤ delay), loss in [0, 1)") }
-        let bindText = bind ?? "\(loaded.node.host):\(loaded.node.peerBasePort)"
-        guard let (host, port) = splitHostPort(bindText) else {
-            throw fail("--bind '\(bindText)' is not host:port with a port in 0...65535")
-        }
-        let seeds = join.map { $0.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) } } ?? loaded.net.seeds
-        for seed in seeds where splitHostPort(seed) == nil {
-            throw fail("seed '\(seed)' is not host:port (check --join or net.seeds)")
-        }
+        let addresses = try AgentAddresses.check(
+            bind: bind, advertise: advertise, join: join, metrics: metrics, configuration: loaded)
         try bootstrapLogging(logLevel)
         let logger = Logger(label: "drizzle.agent")
-        var options = NodeOptions(configuration: loaded, name: name, bindHost: host, bindPort: port, seeds: seeds)
-        if let advertise { options.advertise = advertise }
+        var options = NodeOptions(
+            configuration: loaded, name: name, bindHost: addresses.bind.host, bindPort: addresses.bind.port,
+            seeds: addresses.seeds)
+        options.advertise = addresses.advertise
         if let keysDirectory { options.keysDirectory = keysDirectory }
         options.impairment = Impairment(delayMilliseconds: impairDelay, jitterMilliseconds: impairJitter, loss: impairLoss)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -87,20 +83,14 @@ struct Agent: AsyncParsableCommand {
         guard let runtime = await node.runtime else { throw fail("the node stopped while starting") }
         StandardStreams.write("drizzle agent \(name) listening on \(runtime.address), id \(runtime.id)\n", to: .error)
         var metricsServer: MetricsServer?
-        let metricsAddress = metrics ?? loaded.metrics.listen
-        if !metricsAddress.isEmpty {
-            guard let (metricsHost, metricsPort) = splitHostPort(metricsAddress) else {
-                await node.stop(gracefully: false)
-                throw fail("--metrics '\(metricsAddress)' is not host:port")
-            }
+        if let metricsAddress = addresses.metrics {
             let exposition = runtime.metrics
             do {
-                metricsServer = try await MetricsServer.start(
-                    host: metricsHost, port: metricsPort, group: group) { exposition.exposition() }
+                metricsServer = try await MetricsServer.start(at: metricsAddress, group: group) { exposition.exposition() }
                 StandardStreams.write("drizzle agent \(name): metrics at http://\(metricsAddress)/metrics\n", to: .error)
             } catch {
                 await node.stop(gracefully: false)
-                throw fail("cannot serve metrics on \(metricsAddress): \(error)")
+                throw fail(error.description)
             }
         }
         let session = PromptSession(configuration: loaded, logger: logger)
@@ -112,15 +102,6 @@ struct Agent: AsyncParsableCommand {
         await metricsServer?.close()
         try? await group.shutdownGracefully()
     }
-}
-
-/// Splits `host:port` (IPv6 in brackets) into its parts.
-func splitHostPort(_ text: String) -> (String, Int)? {
-    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port)
-    else { return nil }
-    var host = String(text[..<colon])
-    if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-    return host.isEmpty ? nil : (host, port)
 }
 
 /// Returns at the first SIGINT or SIGTERM, or when the reader of standard output or error went

@@ -25,7 +25,7 @@ struct Attach: AsyncParsableCommand {
             let hello = try await ControlSocket.send("LL", to: path, group: group)
             for line in hello.lines { say(line) }
         } catch {
-            throw fail("cannot reach the control socket \(path): \(error) (is the node running? pass its socket path)")
+            throw fail("\(error)")
         }
         let console = Console(prompt: "Enter a command or type H for help:")
         StopRequests.shared.install()
@@ -45,7 +45,7 @@ struct Attach: AsyncParsableCommand {
                 for output in response.lines { say(output) }
                 if let error = response.error { say(error) }
             } catch {
-                throw fail("the control socket \(path) stopped answering: \(error)")
+                throw fail("\(error)")
             }
             if StandardStreams.isReaderGone { return }
         }

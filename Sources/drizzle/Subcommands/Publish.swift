@@ -51,7 +51,7 @@ struct Publish: AsyncParsableCommand {
         do {
             response = try await ControlSocket.send("PUB \(topic) \(text)", to: path, group: MultiThreadedEventLoopGroup.singleton)
         } catch {
-            throw fail("cannot reach the control socket \(path): \(error) (is the node running? pass --socket)")
+            throw fail("\(error)")
         }
         if let error = response.error { throw fail(error) }
         let line = response.lines.joined(separator: "\n")
@@ -93,7 +93,7 @@ struct Events: AsyncParsableCommand {
                 return count.map { seen < $0 } ?? true
             }
         } catch {
-            throw fail("cannot follow events on \(path): \(error) (is the node running? pass --socket)")
+            throw fail("\(error)")
         }
     }
 }
