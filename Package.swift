@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "DrizzleSim", targets: ["DrizzleSim"]),
         .library(name: "DrizzleNode", targets: ["DrizzleNode"]),
         .library(name: "BitDrizzle", targets: ["BitDrizzle"]),
+        // Standard output and error that survive a closed pipe, for programs built on BitDrizzle.
+        .library(name: "DrizzleTerminal", targets: ["DrizzleTerminal"]),
         // The fuzz targets' bodies; Fuzz/Package.swift links them into libFuzzer (scripts/fuzz).
         .library(name: "DrizzleFuzzing", targets: ["DrizzleFuzzing"]),
     ],

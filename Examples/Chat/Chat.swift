@@ -1,5 +1,6 @@
 import ArgumentParser
 import BitDrizzle
+import DrizzleTerminal
 import Foundation
 import Logging
 
@@ -33,6 +34,11 @@ struct Chat: AsyncParsableCommand {
     @Option(help: "After the end of input, wait until this many lines were shown (at most 30 s), then leave.")
     var expect: Int?
 
+    static func main() async {
+        StandardStreams.prepare()
+        await main(nil)
+    }
+
     func run() async throws {
         try BitDrizzleNode.issueDevelopmentKeys(for: [name], in: keysDirectory)
         var configuration = DrizzleConfiguration.defaults
@@ -44,21 +50,32 @@ struct Chat: AsyncParsableCommand {
             logger: Logger(label: "chat") { _ in SwiftLogNoOpLogHandler() })
         let events = await node.events()
         try await node.start()
-        FileHandle.standardError.write(Data("\(name) in the room at \(await node.address ?? "?"); type lines, Ctrl-D leaves\n".utf8))
+        StandardStreams.note("\(name) in the room at \(await node.address ?? "?"); type lines, Ctrl-D leaves")
         let shown = Counter()
         let printer = Task {
             for await event in events where event.topic == "chat" {
-                FileHandle.standardOutput.write(Data("[\(event.lamport)] \(event.text ?? "<binary>")\n".utf8))
+                StandardStreams.say("[\(event.lamport)] \(event.text ?? "<binary>")")
                 await shown.increment()
             }
         }
-        for await line in Self.standardInputLines() where !line.isEmpty {
-            do {
-                try await node.publish(topic: "chat", text: "\(name): \(line)")
-            } catch {
-                FileHandle.standardError.write(Data("not sent: \(error)\n".utf8))
+        // Ctrl-C, SIGTERM or a reader gone (`drizzle-chat … | head`) end the typing, then the node
+        // leaves the room as at the end of input.
+        let typing = Task {
+            for await line in Self.standardInputLines() where !line.isEmpty {
+                do {
+                    try await node.publish(topic: "chat", text: "\(name): \(line)")
+                } catch {
+                    StandardStreams.note("not sent: \(error)")
+                }
             }
         }
+        StopRequests.shared.install()
+        let stopping = Task {
+            _ = await StopRequests.shared.next()
+            typing.cancel()
+        }
+        await typing.value
+        stopping.cancel()
         if let expect {
             let deadline = ContinuousClock.now + .seconds(30)
             while await shown.value < expect, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }

@@ -28,6 +28,7 @@ let package = Package(
             name: "drizzle-members-service",
             dependencies: [
                 .product(name: "BitDrizzle", package: bitDrizzle),
+                .product(name: "DrizzleTerminal", package: bitDrizzle),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import DrizzleTerminal
 
 /// `drizzle-keys`: the cluster's certificate authority on the command line. Every subcommand is a
 /// thin shell over `KeyStore` (DrizzleCrypto): it parses arguments, makes one library call and
@@ -16,4 +17,10 @@ struct DrizzleKeys: ParsableCommand {
             Authority.self, Keygen.self, Issue.self, Rotate.self, Revoke.self, List.self, Print.self, Verify.self,
         ]
     )
+
+    /// Makes standard output and error safe for a reader that goes away (`StandardStreams`).
+    static func main() {
+        StandardStreams.prepare()
+        main(nil)
+    }
 }

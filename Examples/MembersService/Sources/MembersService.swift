@@ -1,4 +1,5 @@
 import BitDrizzle
+import DrizzleTerminal
 import Foundation
 import Hummingbird
 import Logging
@@ -25,10 +26,10 @@ struct MembersService {
     }
 
     static func main() async throws {
+        StandardStreams.prepare()
         let arguments = Arguments(CommandLine.arguments.dropFirst())
         guard let name = arguments["--name"] else {
-            FileHandle.standardError.write(
-                Data("usage: drizzle-members-service --name NAME [--bind H:P] [--http H:P] [--join H:P] [--keys-dir DIR]\n".utf8))
+            StandardStreams.note("usage: drizzle-members-service --name NAME [--bind H:P] [--http H:P] [--join H:P] [--keys-dir DIR]")
             exit(2)
         }
         let keys = arguments["--keys-dir"] ?? "service-keys"
@@ -41,7 +42,7 @@ struct MembersService {
         do {
             try BitDrizzleNode.issueDevelopmentKeys(for: [name], in: keys)
         } catch {
-            FileHandle.standardError.write(Data("drizzle-members-service: \(error)\n".utf8))
+            StandardStreams.note("drizzle-members-service: \(error)")
             exit(1)
         }
         let node = BitDrizzleNode(

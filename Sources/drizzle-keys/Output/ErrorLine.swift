@@ -1,11 +1,11 @@
 import ArgumentParser
-import Foundation
+import DrizzleTerminal
 
 /// Prints `message` as one line on standard error, prefixed `drizzle-keys: error: `, and ends the
 /// command with a non-zero exit status. Every refusal of every subcommand goes through here.
 func exitWithError(_ message: String) throws(ExitCode) -> Never {
     let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
-    FileHandle.standardError.write(Data("drizzle-keys: error: \(oneLine)\n".utf8))
+    StandardStreams.note("drizzle-keys: error: \(oneLine)")
     throw ExitCode.failure
 }
 
@@ -13,7 +13,7 @@ func exitWithError(_ message: String) throws(ExitCode) -> Never {
 /// the command worked around, so it still succeeds.
 func printWarning(_ message: String) {
     let oneLine = message.split(whereSeparator: \.isNewline).joined(separator: " ")
-    FileHandle.standardError.write(Data("drizzle-keys: warning: \(oneLine)\n".utf8))
+    StandardStreams.note("drizzle-keys: warning: \(oneLine)")
 }
 
 /// Runs a library call; when it throws, prints the error's one-line description with
@@ -27,3 +27,7 @@ func orExit<T>(_ body: () throws -> T) throws(ExitCode) -> T {
         try exitWithError(String(describing: error))
     }
 }
+
+/// Prints one line on standard output through `StandardStreams` (unbuffered; a reader that went away
+/// never traps the tool, which finishes what it was doing and exits 0).
+func say(_ line: String) { StandardStreams.say(line) }

@@ -56,8 +56,8 @@ extension DrizzleKeys {
             let certificate = try orExit {
                 try store.createAuthority(name: name ?? "drizzle-ca", durationSeconds: seconds, now: now)
             }
-            print("Created CA \(certificate.name)")
-            print(
+            say("Created CA \(certificate.name)")
+            say(
                 fieldsText([
                     ("CA id", certificate.issuer.description),
                     ("not after", isoText(certificate.notAfter)),
@@ -73,8 +73,8 @@ extension DrizzleKeys {
             let now = unixNow()
             let (current, previous) = try orExit { try store.rotateAuthority(durationSeconds: seconds, now: now) }
             let list = try orExit { try store.revocationList() }
-            print("Rotated CA \(current.name)")
-            print(
+            say("Rotated CA \(current.name)")
+            say(
                 fieldsText([
                     ("new CA id", current.issuer.description),
                     ("not after", isoText(current.notAfter)),
@@ -82,16 +82,16 @@ extension DrizzleKeys {
                     ("bundle", "\(store.bundlePath) (both CAs; copy to every node)"),
                     ("revocations", "\(store.revocationListPath) (version \(list.version), now signed by the new CA)"),
                 ]))
-            print(
+            say(
                 "Certificates issued by \(previous.issuer) stay valid; reissue them with `drizzle-keys rotate <name>`,")
-            print("then run `drizzle-keys ca --retire \(previous.issuer)`.")
+            say("then run `drizzle-keys ca --retire \(previous.issuer)`.")
         }
 
         private func retireAuthority(_ id: String, _ store: KeyStore) throws {
             let retired = try orExit { try store.retireAuthority(id) }
             let remaining = try orExit { try store.trustedAuthorities() }
-            print("Retired CA \(retired.issuer) (\(retired.name)): certificates it issued are no longer trusted.")
-            print(
+            say("Retired CA \(retired.issuer) (\(retired.name)): certificates it issued are no longer trusted.")
+            say(
                 fieldsText([
                     ("bundle", "\(store.bundlePath) (\(counted(remaining.count, "CA")); copy to every node)")
                 ]))
@@ -106,7 +106,7 @@ extension DrizzleKeys {
                     certificate.issuer == current.issuer ? "yes" : "no",
                 ]
             }
-            print(tableText(header: ["ID", "NAME", "NOT AFTER", "CURRENT"], rows: rows))
+            say(tableText(header: ["ID", "NAME", "NOT AFTER", "CURRENT"], rows: rows))
         }
     }
 }

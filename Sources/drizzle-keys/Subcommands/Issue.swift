@@ -45,7 +45,7 @@ extension DrizzleKeys {
                     now: now)
             }
             let certificate = issued.certificate
-            print("Issued a certificate for \(certificate.name)")
+            say("Issued a certificate for \(certificate.name)")
             var fields: [(String, String)] = [
                 ("name", certificate.name),
                 ("serial", KeyStore.serialText(certificate.serial)),
@@ -61,9 +61,9 @@ extension DrizzleKeys {
                 fields.append(("secret key", "none written (signed the public key in \(publicKeyPath))"))
             }
             fields.append(("certificate", issued.certificatePath))
-            print(fieldsText(fields))
+            say(fieldsText(fields))
             if issued.clampedToAuthority {
-                print("Note: the duration \(duration) was cut to the CA's expiry, \(isoText(certificate.notAfter)).")
+                say("Note: the duration \(duration) was cut to the CA's expiry, \(isoText(certificate.notAfter)).")
             }
         }
     }

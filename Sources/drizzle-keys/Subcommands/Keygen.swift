@@ -36,8 +36,8 @@ extension DrizzleKeys {
                 try KeyFiles.saveSecretKey(key, to: keyPath, replace: force)
                 try KeyFiles.savePublicKey(key.publicKey, to: publicKeyPath, replace: force)
             }
-            print("Generated a node key pair")
-            print(
+            say("Generated a node key pair")
+            say(
                 fieldsText([
                     ("node id", SodiumSuite().nodeID(of: key.publicKey).description),
                     ("secret key", "\(keyPath) (mode 0600: never copy it off this host)"),

@@ -52,11 +52,11 @@ extension DrizzleKeys {
                     status: entry.status.rawValue)
             }
             if json {
-                print(try orExit { try jsonText(rows) })
+                say(try orExit { try jsonText(rows) })
             } else if rows.isEmpty {
-                print("No certificates issued yet in \(store.directory) (run `drizzle-keys issue <name>`).")
+                say("No certificates issued yet in \(store.directory) (run `drizzle-keys issue <name>`).")
             } else {
-                print(
+                say(
                     tableText(
                         header: ["NAME", "SERIAL", "NODE ID", "NOT AFTER", "STATUS"],
                         rows: rows.map { [$0.name, $0.serial, $0.nodeID, $0.notAfter, $0.status] }))

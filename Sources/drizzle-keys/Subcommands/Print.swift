@@ -20,9 +20,9 @@ extension DrizzleKeys {
             let blocks = try orExit { try KeyFiles.blocks(in: file, secret: false) }
             let described = try blocks.map { block throws(ExitCode) in try describe(block) }
             if json {
-                print(try orExit { try jsonText(described.map(\.json)) })
+                say(try orExit { try jsonText(described.map(\.json)) })
             } else {
-                print(described.map(\.text).joined(separator: "\n\n"))
+                say(described.map(\.text).joined(separator: "\n\n"))
             }
         }
 

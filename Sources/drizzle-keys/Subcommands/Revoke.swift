@@ -22,21 +22,21 @@ extension DrizzleKeys {
             let revocation = try orExit { try store.revoke(target, now: now) }
             let list = revocation.list
             for certificate in revocation.revoked {
-                print("Revoked \(certificate.name) serial \(KeyStore.serialText(certificate.serial))")
+                say("Revoked \(certificate.name) serial \(KeyStore.serialText(certificate.serial))")
             }
             for certificate in revocation.alreadyRevoked {
-                print("Already revoked: \(certificate.name) serial \(KeyStore.serialText(certificate.serial))")
+                say("Already revoked: \(certificate.name) serial \(KeyStore.serialText(certificate.serial))")
             }
             guard revocation.changed else {
-                print("Nothing changed: \(store.revocationListPath) stays at version \(list.version).")
+                say("Nothing changed: \(store.revocationListPath) stays at version \(list.version).")
                 return
             }
-            print(
+            say(
                 fieldsText([
                     ("revocation list", "\(store.revocationListPath) version \(list.version)"),
                     ("revoked", "\(counted(list.serials.count, "serial")), \(counted(list.publicKeys.count, "key"))"),
                 ]))
-            print("Give \(store.revocationListPath) to any node; it spreads to the others.")
+            say("Give \(store.revocationListPath) to any node; it spreads to the others.")
         }
     }
 }

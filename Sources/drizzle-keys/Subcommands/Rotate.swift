@@ -28,7 +28,7 @@ extension DrizzleKeys {
             let (issued, previous) = try orExit { try store.rotate(name: name, durationSeconds: seconds, now: now) }
             let certificate = issued.certificate
             let oldSerial = KeyStore.serialText(previous.serial)
-            print("Rotated \(certificate.name)")
+            say("Rotated \(certificate.name)")
             var fields: [(String, String)] = [
                 ("new serial", KeyStore.serialText(certificate.serial)),
                 ("node id", issued.nodeID.description),
@@ -41,11 +41,11 @@ extension DrizzleKeys {
                 ("certificate", issued.certificatePath),
                 ("old serial", "\(oldSerial) (still valid until revoked)"),
             ]
-            print(fieldsText(fields))
+            say(fieldsText(fields))
             if issued.clampedToAuthority {
-                print("Note: the duration \(duration) was cut to the CA's expiry, \(isoText(certificate.notAfter)).")
+                say("Note: the duration \(duration) was cut to the CA's expiry, \(isoText(certificate.notAfter)).")
             }
-            print("Once every node has the new certificate, run: drizzle-keys revoke \(oldSerial)")
+            say("Once every node has the new certificate, run: drizzle-keys revoke \(oldSerial)")
         }
     }
 }

@@ -29,7 +29,7 @@ extension DrizzleKeys {
                 let left = certificate.notAfter - now
                 let soon = left <= KeyStore.expiringWindowSeconds ? " (expires in \(durationText(left)))" : ""
                 let serial = KeyStore.serialText(certificate.serial)
-                print("OK: \(certificate.name) serial \(serial) valid until \(isoText(certificate.notAfter))\(soon)")
+                say("OK: \(certificate.name) serial \(serial) valid until \(isoText(certificate.notAfter))\(soon)")
             case .expired:
                 try exitWithError("\(label) expired at \(isoText(certificate.notAfter))")
             case .notYetValid:
