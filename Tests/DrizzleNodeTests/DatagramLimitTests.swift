@@ -23,16 +23,8 @@ struct DatagramLimitTests {
         let descriptor = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         try #require(descriptor >= 0)
         defer { close(descriptor) }
-        var target = sockaddr_in()
-        target.sin_family = sa_family_t(AF_INET)
-        target.sin_port = port.bigEndian
-        target.sin_addr.s_addr = inet_addr("127.0.0.1")
         let sent = bytes.withUnsafeBytes { buffer in
-            withUnsafePointer(to: &target) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(descriptor, buffer.baseAddress, buffer.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
+            withLoopbackAddress(port: Int(port)) { sendto(descriptor, buffer.baseAddress, buffer.count, 0, $0, $1) }
         }
         try #require(sent == bytes.count)
     }

@@ -9,21 +9,30 @@ import Testing
 struct MemoryStoreTests {
     let logger = Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }
 
+    /// Starts `names` with memory stores, each after the first joining through it, and waits until
+    /// the ring is exact. `configure` adjusts each node's options.
+    func startRing(
+        _ names: [String], keys: String, group: MultiThreadedEventLoopGroup,
+        configure: (inout NodeOptions) -> Void = { _ in }
+    ) async throws -> [NodeHost] {
+        var nodes: [NodeHost] = []
+        for name in names {
+            var options = NodeOptions(
+                name: name, seeds: nodes.first.map { [$0.address] } ?? [], keysDirectory: keys,
+                dataDirectory: keys + "/data", store: .memory, membership: fastMembership())
+            configure(&options)
+            nodes.append(try await NodeHost.start(options, group: group, logger: logger))
+        }
+        let ring = nodes
+        #expect(await eventually(30) { await NodeHost.ringIsExact(ring) })
+        return nodes
+    }
+
     @Test("three nodes with memory stores: a one-piece file and a 25-piece file go to 3 replicas, read back whole, no file is written; owners are looked up once")
     func memoryStore() async throws {
         try await withCluster(["m0", "m1", "m2"]) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            var nodes: [NodeHost] = []
-            for name in ["m0", "m1", "m2"] {
-                nodes.append(
-                    try await NodeHost.start(
-                        NodeOptions(
-                            name: name, seeds: nodes.first.map { [$0.address] } ?? [], keysDirectory: keys,
-                            dataDirectory: keys + "/data", store: .memory, membership: fastMembership()),
-                        group: group, logger: logger))
-            }
-            let ring = nodes
-            #expect(await eventually(30) { await NodeHost.ringIsExact(ring) })
+            let nodes = try await startRing(["m0", "m1", "m2"], keys: keys, group: group)
             let (smallPath, small) = try randomFile(keys, bytes: 3000, name: "small.bin")
             let (largePath, large) = try randomFile(keys, bytes: 100_000, name: "large.bin")
             let writer = DataClient(node: nodes[0])
@@ -59,17 +68,7 @@ struct MemoryStoreTests {
     func deleteKeepsOtherFiles() async throws {
         try await withCluster(["d0", "d1", "d2"]) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            var nodes: [NodeHost] = []
-            for name in ["d0", "d1", "d2"] {
-                nodes.append(
-                    try await NodeHost.start(
-                        NodeOptions(
-                            name: name, seeds: nodes.first.map { [$0.address] } ?? [], keysDirectory: keys,
-                            dataDirectory: keys + "/data", store: .memory, membership: fastMembership()),
-                        group: group, logger: logger))
-            }
-            let ring = nodes
-            #expect(await eventually(30) { await NodeHost.ringIsExact(ring) })
+            let nodes = try await startRing(["d0", "d1", "d2"], keys: keys, group: group)
             let (originalPath, original) = try randomFile(keys, bytes: 4096, name: "original.bin")
             try FileManager.default.createDirectory(atPath: keys + "/copy", withIntermediateDirectories: true)
             let copyPath = keys + "/copy/original.bin"
@@ -107,17 +106,10 @@ struct MemoryStoreTests {
     func localWriteStaysLocal() async throws {
         try await withCluster(["l0", "l1", "l2"]) { keys in
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-            var nodes: [NodeHost] = []
-            for name in ["l0", "l1", "l2"] {
-                var options = NodeOptions(
-                    name: name, seeds: nodes.first.map { [$0.address] } ?? [], keysDirectory: keys,
-                    dataDirectory: keys + "/data", store: .memory, membership: fastMembership())
+            let nodes = try await startRing(["l0", "l1", "l2"], keys: keys, group: group) { options in
                 options.ring.maintenanceIntervalNanoseconds = 200_000_000
                 options.ring.globalIntervalNanoseconds = 200_000_000
-                nodes.append(try await NodeHost.start(options, group: group, logger: logger))
             }
-            let ring = nodes
-            #expect(await eventually(30) { await NodeHost.ringIsExact(ring) })
             let (path, bytes) = try randomFile(keys, bytes: 20_000, name: "mine.bin")
             let written = try await DataClient(node: nodes[1]).writeLocally(file: path, pieceSize: 1000)
             let held = Set(await nodes[1].storedKeys)
