@@ -30,7 +30,7 @@ struct PortReservationTests {
             let reservation = try PortReservation.reserve(host: "127.0.0.1", port: 29101)
             #expect(!canBind(29101, type: Int32(SOCK_STREAM.rawValue)))
             #expect(!canBind(29101, type: Int32(SOCK_DGRAM.rawValue)))
-            #expect(throws: PortReservation.Failure.self) { try PortReservation.reserve(host: "127.0.0.1", port: 29101) }
+            #expect(throws: NetworkError.self) { try PortReservation.reserve(host: "127.0.0.1", port: 29101) }
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             let seed = try await startNode("r0", seed: nil, keys: keys, group: group, logger: logger)
             var options = NodeOptions(

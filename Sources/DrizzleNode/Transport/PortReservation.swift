@@ -1,3 +1,4 @@
+import DrizzleCore
 import Synchronization
 
 #if canImport(Glibc)
@@ -19,15 +20,6 @@ public final class PortReservation: Sendable {
     let datagram: Int32
     /// The bound, listening TCP socket; the node's server channel takes it over.
     let stream: Int32
-
-    /// Why a port could not be reserved.
-    public struct Failure: Error, CustomStringConvertible, Sendable {
-        public let host: String
-        public let port: Int
-        public let reason: String
-
-        public var description: String { "cannot bind \(host):\(port): \(reason)" }
-    }
 
     private init(host: String, port: Int, datagram: Int32, stream: Int32) {
         self.host = host
@@ -58,7 +50,7 @@ public final class PortReservation: Sendable {
 
     /// Binds a UDP socket and a listening TCP socket on `host:port` (both with `SO_REUSEADDR`, as
     /// the node binds its own).
-    public static func reserve(host: String, port: Int) throws(Failure) -> PortReservation {
+    public static func reserve(host: String, port: Int) throws(NetworkError) -> PortReservation {
         let datagram = try bind(host: host, port: port, type: SOCK_DGRAM)
         let stream: Int32
         do {
@@ -68,32 +60,36 @@ public final class PortReservation: Sendable {
             throw error
         }
         guard listen(stream, 256) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let failure = failure(host, port, cause: NetworkError.cause(errno: errno))
             close(datagram)
             close(stream)
-            throw Failure(host: host, port: port, reason: reason)
+            throw failure
         }
         return PortReservation(host: host, port: port, datagram: datagram, stream: stream)
     }
 
-    private static func bind(host: String, port: Int, type: __socket_type) throws(Failure) -> Int32 {
+    private static func failure(_ host: String, _ port: Int, cause: NetworkError.Cause) -> NetworkError {
+        NetworkError(purpose: .peers, endpoint: .address(HostPort(host: host, port: port)), cause: cause)
+    }
+
+    private static func bind(host: String, port: Int, type: __socket_type) throws(NetworkError) -> Int32 {
         var hints = addrinfo()
         hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE
         hints.ai_socktype = Int32(type.rawValue)
         var found: UnsafeMutablePointer<addrinfo>?
         let resolved = getaddrinfo(host, String(port), &hints, &found)
         guard resolved == 0, let info = found else {
-            throw Failure(host: host, port: port, reason: String(cString: gai_strerror(resolved)))
+            throw failure(host, port, cause: .hostNotFound)
         }
         defer { freeaddrinfo(info) }
         let descriptor = socket(info.pointee.ai_family, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw Failure(host: host, port: port, reason: String(cString: strerror(errno))) }
+        guard descriptor >= 0 else { throw failure(host, port, cause: NetworkError.cause(errno: errno)) }
         var one: Int32 = 1
         _ = setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
         guard Glibc.bind(descriptor, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 else {
-            let reason = String(cString: strerror(errno))
+            let failure = failure(host, port, cause: NetworkError.cause(errno: errno))
             close(descriptor)
-            throw Failure(host: host, port: port, reason: reason)
+            throw failure
         }
         return descriptor
     }
