@@ -65,7 +65,7 @@ public enum BitDrizzleError: Error, Sendable, Hashable, CustomStringConvertible 
         case .noSeedAnswered(let seeds):
             "no authenticated answer from \(seeds.joined(separator: ", ")) yet: nothing listens there, or it is not a node of this cluster (its certificate must come from a CA in this node's bundle.crt); this node keeps asking every probe interval"
         case .cancelled:
-            "cancelled before it finished: a write's pieces stored so far stay on their replicas without a manifest (nothing can read them); write the file again"
+            "cancelled before it finished (a write cut short leaves the pieces it stored without a manifest: write the file again)"
         }
     }
 

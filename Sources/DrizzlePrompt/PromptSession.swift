@@ -555,11 +555,15 @@ public actor PromptSession {
         let text = text ?? configuration.data.testKey
         do {
             let summary = try await local.delete(key: text, scope: scope == .network ? .network : .local)
-            let kept =
-                summary.keptShared > 0
-                ? ["kept its \(summary.keptShared) pieces: the file was written before pieces were salted, and other files may share them"]
-                : []
-            return kept + [
+            if summary.keptShared > 0 {
+                // A file written before pieces were salted: only its manifest went.
+                let place = scope == .network ? "from its replicas" : "from \(local.name)'s store"
+                return [
+                    "deleted its manifest (\(summary.removed) cop\(summary.removed == 1 ? "y" : "ies") removed \(place)); "
+                        + "kept its \(summary.keptShared) pieces: the file was written before pieces were salted, and other files may share them"
+                ]
+            }
+            return [
                 scope == .network
                     ? "deleted "
                         + (summary.keys == 1

@@ -48,23 +48,23 @@ struct PromptTests {
     @Test("a prompt whose node certificates all expire soon says so in one line for all, not once per node")
     func expiryWarningsFold() async throws {
         try await withScratchDirectory { folder in
-            try writeConfig(in: folder, basePort: 26700, size: 5)
+            try writeConfig(in: folder, basePort: 29300, size: 5)
             // An operator's CA (not the development one): the prompt must leave its certificates be.
             try #require(try drizzleKeys("ca", in: folder).succeeded)
-            for port in 26700..<26705 {
+            for port in 29300..<29305 {
                 try #require(try drizzleKeys("issue", "node-\(port)", "--duration", "12d12h", in: folder).succeeded)
             }
-            let certificate = try text(of: "keys/nodes/node-26701.crt", in: folder)
+            let certificate = try text(of: "keys/nodes/node-29301.crt", in: folder)
             let run = try runTool("drizzle", ["--config", "drizzle.yaml"], cwd: folder, input: "MM\nX\n", timeoutSeconds: 60)
             #expect(run.succeeded, "\(run)")
             #expect(run.standardOutput.contains("multi mode: started 4 nodes"), "\(run)")
             let mentions = (run.outputLines + run.errorLines).filter { $0.contains("expire") }
             #expect(
-                mentions.contains { $0.hasPrefix("5 node certificates expire within 30 days (earliest node-2670") && $0.contains(" in 12 days)") },
+                mentions.contains { $0.hasPrefix("5 node certificates expire within 30 days (earliest node-2930") && $0.contains(" in 12 days)") },
                 "\(run)")
             // The start's line for the local node and MM's for all five: no warning per node.
             #expect(mentions.count == 2, "\(run)")
-            #expect(try text(of: "keys/nodes/node-26701.crt", in: folder) == certificate)
+            #expect(try text(of: "keys/nodes/node-29301.crt", in: folder) == certificate)
         }
     }
 

@@ -46,9 +46,13 @@ struct EpochClock: Sendable {
     /// The newest result learned from a peer, and the tick it was learned.
     private var learned: SizeEstimate?
     private var learnedTick = 0
-    /// The view's size (members alive, itself included) when this node started the running epoch;
-    /// nil when it entered it from a peer's message.
+    /// The view's size (members alive, itself included) the running epoch is judged against: the
+    /// larger of the view when this node started the epoch and the largest view of the epoch before
+    /// (so that a member falsely declared dead and back, or one restarting, is no growth); nil when
+    /// this node entered the epoch from a peer's message.
     private var viewAtEntry: Int?
+    /// The largest view seen during the running epoch.
+    private var largestView = 1
 
     init(epochCycles: Int, joinWindowCycles: Int, founding: Bool) {
         self.epochCycles = epochCycles
@@ -65,6 +69,7 @@ struct EpochClock: Sendable {
     /// `viewSize`: the members alive now, this node included.
     mutating func beginTick(viewSize: Int) -> Step {
         ticks += 1
+        largestView = max(largestView, viewSize)
         if epoch == 0 { return founding ? .startFirst : .keepGoing }
         if cycle >= epochCycles { return .startNext }
         if cycle >= 1, let viewAtEntry, Double(viewSize) > Double(viewAtEntry) * Self.growthRestartFactor {
@@ -96,7 +101,8 @@ struct EpochClock: Sendable {
     mutating func enter(_ epoch: UInt64, atCycle cycle: Int, viewSize: Int?) -> Bool {
         self.epoch = epoch
         self.cycle = max(0, cycle)
-        viewAtEntry = viewSize.map { max(1, $0) }
+        viewAtEntry = viewSize.map { max(1, $0, largestView) }
+        largestView = max(1, viewSize ?? 1)
         participating = self.cycle <= joinWindowCycles
         finalTick = nil
         return participating

@@ -151,6 +151,7 @@ public struct DataClient: Sendable {
                 var next = 0
                 var inFlight = 0
                 while next < batches.count || inFlight > 0 {
+                    try Task.checkCancellation()
                     while next < batches.count, inFlight < window {
                         let batch = batches[next]
                         group.addTask {

@@ -79,8 +79,12 @@ struct Events: AsyncParsableCommand {
     func run() async throws {
         let path = try target.path()
         if let count, count < 1 { throw fail("--count must be at least 1") }
-        var seen = 0
-        do {
+        let (json, count, topic) = (json, count, topic)
+        // The stream ends at the count, or when the reader of the output goes away (`drizzle
+        // events | head -1`: noticed at once, not at the next event), or on SIGINT/SIGTERM.
+        StopRequests.shared.install()
+        let following = Task {
+            var seen = 0
             try await ControlSocket.follow(topic, at: path, group: MultiThreadedEventLoopGroup.singleton) { event in
                 if json, let data = try? JSONEncoder().encode(event), let line = String(data: data, encoding: .utf8) {
                     say(line)
@@ -88,11 +92,21 @@ struct Events: AsyncParsableCommand {
                     say("\(event.lamport) \(event.origin) \(event.topic) \(event.text ?? "<\(event.payload)>")")
                 }
                 seen += 1
-                // A reader that went away (`drizzle events | head -1`) ends the command quietly.
                 guard !StandardStreams.isReaderGone else { return false }
                 return count.map { seen < $0 } ?? true
             }
+        }
+        let stopping = Task {
+            _ = await StopRequests.shared.next()
+            following.cancel()
+        }
+        defer { stopping.cancel() }
+        do {
+            try await following.value
+        } catch is CancellationError {
+            return
         } catch {
+            if following.isCancelled { return }
             throw fail("\(error)")
         }
     }
