@@ -665,6 +665,7 @@ public actor PromptSession {
     static func answers(host: String, port: Int, group: MultiThreadedEventLoopGroup) async -> Bool {
         do {
             let channel = try await ClientBootstrap(group: group).connectTimeout(.milliseconds(300))
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)  // see NodeHost's connections
                 .connect(host: host, port: port).get()
             try? await channel.close()
             return true

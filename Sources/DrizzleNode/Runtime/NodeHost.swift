@@ -1003,6 +1003,12 @@ public actor NodeHost {
         connecting[address] = [bytes]
         let bootstrap = ClientBootstrap(group: group)
             .connectTimeout(.seconds(2))
+            // An outgoing connection takes its local port from the kernel's ephemeral range, which
+            // holds the multi-mode base ports (40000+). With SO_REUSEADDR its TIME_WAIT after a
+            // close does not keep a node started within the next minute from binding that port
+            // (MM, X, MM again): Linux lets a listener with SO_REUSEADDR bind over a TIME_WAIT
+            // connection only when that connection had it too.
+            .channelOption(.socketOption(.so_reuseaddr), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(MessageToByteHandler(FrameEncoder()))
