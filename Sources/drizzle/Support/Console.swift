@@ -110,7 +110,7 @@ final class Console: Sendable {
     // MARK: Terminal
 
     private func readEdited() -> ConsoleInput {
-        pending.withLock { $0.interrupt = false }
+        // A Ctrl-C already flagged came while the prompt was about to read: it is served below.
         editedLine.withLock { $0 = .none }
         // The process catches SIGINT itself (StopRequests); libedit must not install handlers.
         drizzle_editline_leave_signals()
