@@ -1,14 +1,3 @@
-extension FrameType {
-    /// Push-pull averaging: the caller's values.
-    public static let sizeExchangeRequest: UInt8 = 0x20
-    /// Push-pull averaging: the callee's values before it averaged (or a refusal).
-    public static let sizeExchangeReply: UInt8 = 0x21
-    /// Push-sum: half of the sender's (sum, weight) per instance.
-    public static let pushSumShare: UInt8 = 0x22
-    /// Push-sum: a share arrived (sent only when the share asked for it, to allow retries).
-    public static let pushSumAcknowledge: UInt8 = 0x23
-}
-
 /// One instance's value in a push-pull exchange: whose average (the initiator) and the value.
 public struct InstanceValue: Hashable, Sendable {
     public var instance: NodeID

@@ -411,13 +411,6 @@ public struct ClockSync: Sendable {
     }
 }
 
-extension FrameType {
-    /// Clock sample request riding on a probe: t1.
-    public static let clockProbe: UInt8 = 0x60
-    /// Clock sample answer riding on an ack: t1, t2, t3.
-    public static let clockAnswer: UInt8 = 0x61
-}
-
 /// The clock part of a probe and of its ack (NTP's four timestamps, minus the one read on arrival).
 public enum ClockMessage: Hashable, Sendable {
     case probe(t1: Int64, stratum: UInt8)

@@ -46,17 +46,6 @@ public enum DataMessage: Hashable, Sendable {
     }
 }
 
-extension FrameType {
-    public static let dataStore: UInt8 = 0x50
-    public static let dataStored: UInt8 = 0x51
-    public static let dataFetch: UInt8 = 0x52
-    public static let dataFetched: UInt8 = 0x53
-    public static let dataDelete: UInt8 = 0x54
-    public static let dataDeleted: UInt8 = 0x55
-    public static let dataOffer: UInt8 = 0x56
-    public static let dataOfferReply: UInt8 = 0x57
-}
-
 extension DataMessage {
     /// The largest blob a store accepts (a piece or a manifest).
     public static let maximumBlobBytes = 8 << 20

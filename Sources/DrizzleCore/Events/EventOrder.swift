@@ -517,11 +517,6 @@ public struct EventOrder: Sendable {
     }
 }
 
-extension FrameType {
-    /// Heartbeat vector push (and its pull answer).
-    public static let heartbeatVector: UInt8 = 0x62
-}
-
 /// The bus's anti-entropy message: the sender's heartbeat vector, in full (ids, epochs and
 /// counts) or compact (counts only, in the order of a layout both sides share; see
 /// `EventOrder.compactVector()`).
@@ -631,11 +626,6 @@ public struct HeartbeatVector: Hashable, Sendable {
         }
         self.init(body: .full(entries), isReply: isReply, wantsFull: wantsFull)
     }
-}
-
-extension FrameType {
-    /// Asks a peer for bus events this node is missing (answered with a gossip repair).
-    public static let eventRequest: UInt8 = 0x63
 }
 
 /// Pull repair for the bus: the events (by origin, epoch and sequence number) a node's vectors say

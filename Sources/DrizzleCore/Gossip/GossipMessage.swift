@@ -15,17 +15,6 @@ public enum GossipMessage: Hashable, Sendable {
     case eager([Rumor])
 }
 
-/// The frame types of the protocol, one registry so no two components collide.
-public enum FrameType {
-    /// "I do not know your certificate": the receiver attaches its certificate to its next
-    /// envelope to the sender. Empty body. Sent after an `unknown_sender` drop.
-    public static let certificateRequest: UInt8 = 0x01
-    public static let rumors: UInt8 = 0x10
-    public static let feedback: UInt8 = 0x11
-    public static let digest: UInt8 = 0x12
-    public static let repair: UInt8 = 0x13
-}
-
 extension GossipMessage {
     /// Flags byte of a rumors frame.
     private static let wantsReplyFlag: UInt8 = 0x01

@@ -15,16 +15,6 @@ public enum MembershipMessage: Hashable, Sendable {
     case gossip(updates: [MemberUpdate])
 }
 
-extension FrameType {
-    public static let ping: UInt8 = 0x30
-    public static let ack: UInt8 = 0x31
-    public static let pingRequest: UInt8 = 0x32
-    public static let nack: UInt8 = 0x33
-    public static let join: UInt8 = 0x34
-    public static let sync: UInt8 = 0x35
-    public static let gossip: UInt8 = 0x36
-}
-
 extension MembershipMessage {
     /// The frame carrying this message.
     public var frame: Frame {

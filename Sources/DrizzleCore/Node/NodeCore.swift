@@ -425,7 +425,11 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         bus.heard(from: sender)
         var sends: [(String, Frame, Bool)] = []
         for frame in envelope.frames {
-            if let message = MembershipMessage(frame: frame) {
+            // Each frame goes to the component that owns its type (FrameType's table); a type no
+            // component owns, or bytes its owner cannot decode, are ignored.
+            switch FrameType.owner(of: frame.type) {
+            case .membership:
+                guard let message = MembershipMessage(frame: frame) else { continue }
                 for output in membership.receive(message, from: sender, address: address, now: now, using: &generator) {
                     switch output {
                     case .send: sends.append(Self.membershipSend(output))
@@ -434,13 +438,15 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                         noteChange(member, from: previous, sends: &sends, effects: &effects, now: now)
                     }
                 }
-            } else if let message = RingMessage(frame: frame) {
+            case .ring:
+                guard let message = RingMessage(frame: frame) else { continue }
                 // Answers go to where the sender listens: a TCP arrival's source port is ephemeral.
                 let replyTo = membership.member(sender)?.address ?? address
                 handle(
                     ring.receive(message, from: sender, address: replyTo, now: now), sends: &sends, effects: &effects,
                     now: now)
-            } else if let message = DataMessage(frame: frame) {
+            case .data:
+                guard let message = DataMessage(frame: frame) else { continue }
                 if message.isReply, message.request & Replication.tokenBit == 0 {
                     effects.append(.dataReply(message, from: sender))
                 } else {
@@ -449,7 +455,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     let outputs = replication.serve(message, from: peer, ring: ring, store: &store, suite: suite)
                     handle(outputs, sends: &sends, effects: &effects, now: now)
                 }
-            } else if let message = GossipMessage(frame: frame) {
+            case .gossip:
+                guard let message = GossipMessage(frame: frame) else { continue }
                 let outputs = gossip.receive(message, from: sender, using: &generator)
                 effects += handle(outputs, sends: &sends, now: now)
                 if message.isPush {
@@ -458,15 +465,18 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                         eagerPush(rumor, except: sender, sends: &sends, using: &generator)
                     }
                 }
-            } else if let message = SizeMessage(frame: frame) {
+            case .size:
+                guard let message = SizeMessage(frame: frame) else { continue }
                 route(size.receive(message, from: sender, using: &generator), into: &sends)
-            } else if let message = ClockMessage(frame: frame) {
+            case .clock:
+                guard let message = ClockMessage(frame: frame) else { continue }
                 if case .probe = message, let answer = clock.answer(message, at: now) {
                     sends.append((address, answer.frame, false))
                 } else {
                     clock.receive(message, from: sender, at: now)
                 }
-            } else if let vector = HeartbeatVector(frame: frame) {
+            case .heartbeatVector:
+                guard let vector = HeartbeatVector(frame: frame) else { continue }
                 let peer = membership.member(sender)?.address ?? address
                 switch vector.body {
                 case .compact(let compact):
@@ -485,8 +495,12 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                     }
                     sends += requestGaps(from: peer, now: now)
                 }
-            } else if let request = EventRequest(frame: frame) {
+            case .eventRequest:
+                guard let request = EventRequest(frame: frame) else { continue }
                 sends += answer(request, to: membership.member(sender)?.address ?? address)
+            case .link, nil:
+                // Certificate requests are the link's (already served); unknown types are ignored.
+                continue
             }
         }
         return effects + pack(stamped(sends, now: now), now: now)

@@ -42,14 +42,6 @@ public enum RingMessage: Hashable, Sendable {
     case notify(address: String)
 }
 
-extension FrameType {
-    public static let ringFindNext: UInt8 = 0x40
-    public static let ringNext: UInt8 = 0x41
-    public static let ringNeighborsRequest: UInt8 = 0x42
-    public static let ringNeighbors: UInt8 = 0x43
-    public static let ringNotify: UInt8 = 0x44
-}
-
 extension RingMessage {
     /// At most this many peers travel in one message.
     static let maximumPeers = 32
