@@ -131,7 +131,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     // MARK: Commands
 
     public mutating func join(seeds: [String], now: Instant) -> [Effect] {
-        var sends = membership.join(seeds: seeds, now: now).map(Self.membershipSend)
+        var sends = membership.join(seeds: seeds, now: now).compactMap(Self.membershipSend)
         var effects: [Effect] = []
         if let seed = seeds.first(where: { $0 != membership.selfMember.address }) {
             handle(ring.join(via: seed, now: now), sends: &sends, effects: &effects, now: now)
@@ -158,7 +158,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public mutating func forgetGreeting(_ address: String) { greetings[address] = nil }
 
     public mutating func leave(now: Instant, using generator: inout some RandomNumberGenerator) -> [Effect] {
-        let effects = pack(membership.leave(using: &generator).map(Self.membershipSend), now: now)
+        let effects = pack(membership.leave(using: &generator).compactMap(Self.membershipSend), now: now)
         ring.reset()
         return effects
     }
@@ -166,7 +166,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Starts a lookup of `key` on the ring; `.lookupFinished(token:…)` reports its end (tokens
     /// with the top bit set are reserved for replica maintenance).
     public mutating func lookup(_ key: NodeID, token: UInt64, now: Instant) -> [Effect] {
-        var sends: [(String, Frame, Bool)] = []
+        var sends: [Outgoing] = []
         var effects: [Effect] = []
         handle(ring.lookup(key, token: token & ~Replication.tokenBit, now: now), sends: &sends, effects: &effects, now: now)
         return effects + pack(sends, now: now)
@@ -175,7 +175,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// Sends a data request (store, fetch, delete) over the reliable transport; the answer comes
     /// back as `.dataReply`.
     public mutating func request(_ message: DataMessage, to address: String, now: Instant) -> [Effect] {
-        pack([(address, message.frame, true)], now: now)
+        pack([Outgoing(to: address, message.frame)], now: now)
     }
 
     /// Answers a data request this node sends to itself (it may be one of a key's replicas)
@@ -211,7 +211,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         let event = try bus.publish(topic: topic, payload: payload, physical: clock.time(at: now), now: now)
         let (rumor, _) = gossip.publish(kind: RumorKind.event, payload: event.encoded)
         hold(event, in: rumor.id)
-        var sends: [(String, Frame, Bool)] = []
+        var sends: [Outgoing] = []
         eagerPush(rumor, except: nil, sends: &sends, using: &generator)
         return [.learned(rumor)] + bus.receive(event).map(Effect.delivered) + pack(sends, now: now)
     }
@@ -223,7 +223,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// cool; an eager copy gets no feedback, so it does not cool the rumor early (that left a few
     /// nodes to anti-entropy).
     private mutating func eagerPush(
-        _ rumor: Rumor, except source: NodeID?, sends: inout [(String, Frame, Bool)],
+        _ rumor: Rumor, except source: NodeID?, sends: inout [Outgoing],
         using generator: inout some RandomNumberGenerator
     ) {
         let candidates = membership.activeMembers.lazy.map(\.id).filter { $0 != source }
@@ -235,8 +235,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         let withVector = push.encodedLength + vector.encodedLength <= link.datagramFrameCapacity
         for partner in partners {
             guard let address = membership.member(partner)?.address else { continue }
-            sends.append((address, push, false))
-            if withVector { sends.append((address, vector, false)) }
+            sends.append(Outgoing(to: address, push))
+            if withVector { sends.append(Outgoing(to: address, vector)) }
         }
     }
 
@@ -245,7 +245,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public mutating func publish(
         _ list: RevocationList, now: Instant, using generator: inout some RandomNumberGenerator
     ) -> [Effect] {
-        var sends: [(String, Frame, Bool)] = []
+        var sends: [Outgoing] = []
         var effects = enforce(list, sends: &sends, now: now)
         guard case .revocationsUpdated = effects.last else { return effects + pack(sends, now: now) }
         let (rumor, _) = gossip.publish(kind: RumorKind.revocationList, payload: list.encoded)
@@ -337,12 +337,12 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     public mutating func tick(
         now: Instant, using generator: inout some RandomNumberGenerator, store: inout some PieceStore
     ) -> [Effect] {
-        var sends: [(String, Frame, Bool)] = []
+        var sends: [Outgoing] = []
         var effects: [Effect] = []
         clock.tick(at: now)
         for output in membership.tick(now: now, using: &generator) {
             switch output {
-            case .send: sends.append(Self.membershipSend(output))
+            case .send(let address, let message): sends.append(Outgoing(to: address, message.frame))
             case .changed(let member, let previous):
                 effects.append(.memberChanged(member, from: previous))
                 noteChange(member, from: previous, sends: &sends, effects: &effects, now: now)
@@ -362,8 +362,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             // same envelope (SWIM's shuffled round-robin is a fine random peer, and the exchange
             // then costs its frame, not a signed datagram of its own; the answer rides on the ack).
             let active = membership.activeMembers
-            let probed = sends.first { $0.1.type == FrameType.ping }.flatMap { ping in
-                active.first { $0.address == ping.0 }
+            let probed = sends.first { $0.frame.type == FrameType.ping }.flatMap { ping in
+                active.first { $0.address == ping.address }
             }
             if active.isEmpty || probed != nil {
                 nextSizeCycleAt = now.advanced(byNanoseconds: sizeCycleNanoseconds)
@@ -387,9 +387,9 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 // random member.
                 var partners: [String] = []
                 let frame = compactVectorFrame(isReply: false)
-                if fitsDatagram(frame) {
-                    for send in sends where send.1.type == FrameType.rumors && !partners.contains(send.0) {
-                        partners.append(send.0)
+                if Transport.of(frame, datagramCapacity: link.datagramFrameCapacity) == .datagram {
+                    for send in sends where send.frame.type == FrameType.rumors && !partners.contains(send.address) {
+                        partners.append(send.address)
                     }
                 }
                 if partners.isEmpty { partners = [active[Int.random(in: 0..<active.count, using: &generator)].address] }
@@ -400,10 +400,10 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         }
         // An idle bus's exchange waits for the next probe and rides in the ping's envelope, its
         // answer in the ack's, as the size exchange does: a frame, not two signed datagrams.
-        if idleVectorDue, let ping = sends.first(where: { $0.1.type == FrameType.ping }) {
+        if idleVectorDue, let ping = sends.first(where: { $0.frame.type == FrameType.ping }) {
             idleVectorDue = false
             lastVectorClock = bus.clock
-            sends.append(vectorSend(to: ping.0, compactVectorFrame(isReply: false)))
+            sends.append(vectorSend(to: ping.address, compactVectorFrame(isReply: false)))
         }
         effects += bus.tick(now: now).map(Effect.delivered)
         forgetOldEvents()
@@ -423,7 +423,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
         let sender = envelope.header.sender
         if greetings[address] != nil { greetings[address] = .some(sender) }
         bus.heard(from: sender)
-        var sends: [(String, Frame, Bool)] = []
+        var sends: [Outgoing] = []
         for frame in envelope.frames {
             // Each frame goes to the component that owns its type (FrameType's table); a type no
             // component owns, or bytes its owner cannot decode, are ignored.
@@ -432,7 +432,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
                 guard let message = MembershipMessage(frame: frame) else { continue }
                 for output in membership.receive(message, from: sender, address: address, now: now, using: &generator) {
                     switch output {
-                    case .send: sends.append(Self.membershipSend(output))
+                    case .send(let address, let message): sends.append(Outgoing(to: address, message.frame))
                     case .changed(let member, let previous):
                         effects.append(.memberChanged(member, from: previous))
                         noteChange(member, from: previous, sends: &sends, effects: &effects, now: now)
@@ -471,7 +471,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             case .clock:
                 guard let message = ClockMessage(frame: frame) else { continue }
                 if case .probe = message, let answer = clock.answer(message, at: now) {
-                    sends.append((address, answer.frame, false))
+                    sends.append(Outgoing(to: address, answer.frame))
                 } else {
                     clock.receive(message, from: sender, at: now)
                 }
@@ -512,7 +512,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// The ring follows membership: a failed node leaves the successor list and fingers at once;
     /// a live one is considered as successor.
     private mutating func noteChange(
-        _ member: Member, from previous: MemberState?, sends: inout [(String, Frame, Bool)], effects: inout [Effect],
+        _ member: Member, from previous: MemberState?, sends: inout [Outgoing], effects: inout [Effect],
         now: Instant
     ) {
         if !member.state.isActive || previous == nil || previous?.isActive == false {
@@ -531,13 +531,13 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     private mutating func handle(
-        _ outputs: [ChordRing.Output], sends: inout [(String, Frame, Bool)], effects: inout [Effect], now: Instant
+        _ outputs: [ChordRing.Output], sends: inout [Outgoing], effects: inout [Effect], now: Instant
     ) {
         for output in outputs {
             switch output {
             case .send(let address, let message):
                 // Ring RPCs travel over TCP in the runtime, like data.
-                sends.append((address, message.frame, true))
+                sends.append(Outgoing(to: address, message.frame))
             case .lookupFinished(let token, let result):
                 if token & Replication.tokenBit != 0 {
                     let next = replication.lookupFinished(token: token, result, ring: ring)
@@ -552,40 +552,35 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     private mutating func handle(
-        _ outputs: [Replication.Output], sends: inout [(String, Frame, Bool)], effects: inout [Effect], now: Instant
+        _ outputs: [Replication.Output], sends: inout [Outgoing], effects: inout [Effect], now: Instant
     ) {
         for output in outputs {
             switch output {
             case .send(let peer, let message):
-                sends.append((peer.address, message.frame, true))
+                sends.append(Outgoing(to: peer.address, message.frame))
             case .lookup(let key, let token):
                 handle(ring.lookup(key, token: token, now: now), sends: &sends, effects: &effects, now: now)
             }
         }
     }
 
-    private func route(_ outputs: [SizeOutput], into sends: inout [(String, Frame, Bool)]) {
+    private func route(_ outputs: [SizeOutput], into sends: inout [Outgoing]) {
         for case .send(let peer, let message) in outputs {
-            if let address = membership.member(peer)?.address { sends.append((address, message.frame, false)) }
+            if let address = membership.member(peer)?.address { sends.append(Outgoing(to: address, message.frame)) }
         }
     }
 
-    private static func membershipSend(_ output: Membership.Output) -> (String, Frame, Bool) {
-        guard case .send(let address, let message) = output else { return ("", Frame(type: 0, body: []), false) }
-        // Joins and full state syncs travel as reliable (TCP) messages: a sync can exceed a
-        // datagram, and a lost join would leave a node outside.
-        switch message {
-        case .sync, .join: return (address, message.frame, true)
-        default: return (address, message.frame, false)
-        }
+    private static func membershipSend(_ output: Membership.Output) -> Outgoing? {
+        guard case .send(let address, let message) = output else { return nil }
+        return Outgoing(to: address, message.frame)
     }
 
-    private mutating func handle(_ outputs: [Gossip.Output], sends: inout [(String, Frame, Bool)], now: Instant) -> [Effect] {
+    private mutating func handle(_ outputs: [Gossip.Output], sends: inout [Outgoing], now: Instant) -> [Effect] {
         var effects: [Effect] = []
         for output in outputs {
             switch output {
-            case .send(let peer, let message, let reliable):
-                if let address = membership.member(peer)?.address { sends.append((address, message.frame, reliable)) }
+            case .send(let peer, let message, _):
+                if let address = membership.member(peer)?.address { sends.append(Outgoing(to: address, message.frame)) }
             case .learned(let rumor, _):
                 effects.append(.learned(rumor))
                 if rumor.kind == RumorKind.revocationList, let list = try? RevocationList(decoding: rumor.payload) {
@@ -605,7 +600,7 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     /// expels every member it names, for good. An expelled member is dead to everything that follows
     /// membership, as a failed one is: the bus stops waiting for its heartbeat (after the same
     /// settle time), the ring drops it from successor lists and fingers.
-    private mutating func enforce(_ list: RevocationList, sends: inout [(String, Frame, Bool)], now: Instant) -> [Effect] {
+    private mutating func enforce(_ list: RevocationList, sends: inout [Outgoing], now: Instant) -> [Effect] {
         let revokedIDs = Set(list.publicKeys.map { suite.nodeID(of: $0) })
             .union(link.opener.trust.nodes(holding: list.publicKeys, suite: suite))
         do {
@@ -625,12 +620,8 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     /// A vector goes as a datagram when it fits one (a lost one is made good by the next round),
-    /// over TCP when it does not (full vectors of large clusters).
-    private func vectorSend(to address: String, _ frame: Frame) -> (String, Frame, Bool) {
-        (address, frame, !fitsDatagram(frame))
-    }
-
-    private func fitsDatagram(_ frame: Frame) -> Bool { frame.encodedLength <= link.datagramFrameCapacity }
+    /// over TCP when it does not (full vectors of large clusters): `Transport.of` decides.
+    private func vectorSend(to address: String, _ frame: Frame) -> Outgoing { Outgoing(to: address, frame) }
 
     private mutating func compactVectorFrame(isReply: Bool) -> Frame {
         HeartbeatVector(body: .compact(bus.compactVector()), isReply: isReply).frame
@@ -644,13 +635,13 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
     }
 
     /// Adds a clock probe (t1) beside every ping: clock samples ride on SWIM's probes.
-    private mutating func stamped(_ sends: [(String, Frame, Bool)], now: Instant) -> [(String, Frame, Bool)] {
-        guard sends.contains(where: { $0.1.type == FrameType.ping }) else { return sends }
-        var result: [(String, Frame, Bool)] = []
+    private mutating func stamped(_ sends: [Outgoing], now: Instant) -> [Outgoing] {
+        guard sends.contains(where: { $0.frame.type == FrameType.ping }) else { return sends }
+        var result: [Outgoing] = []
         result.reserveCapacity(sends.count + 1)
         for send in sends {
             result.append(send)
-            if send.1.type == FrameType.ping { result.append((send.0, clock.probe(at: now).frame, false)) }
+            if send.frame.type == FrameType.ping { result.append(Outgoing(to: send.address, clock.probe(at: now).frame)) }
         }
         return result
     }
@@ -673,14 +664,14 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
 
     /// After merging a peer's vector: ask that peer for the events it says exist that are missing
     /// here (pull repair; it answers with those it holds).
-    private mutating func requestGaps(from peer: String, now: Instant) -> [(String, Frame, Bool)] {
+    private mutating func requestGaps(from peer: String, now: Instant) -> [Outgoing] {
         let ranges = bus.gaps(now: now, limit: EventRequest.maximumEvents)
         guard !ranges.isEmpty else { return [] }
-        return [(peer, EventRequest(ranges: ranges).frame, true)]
+        return [Outgoing(to: peer, EventRequest(ranges: ranges).frame)]
     }
 
     /// The held events a peer asked for, as a gossip repair (nothing when none is held).
-    private func answer(_ request: EventRequest, to peer: String) -> [(String, Frame, Bool)] {
+    private func answer(_ request: EventRequest, to peer: String) -> [Outgoing] {
         var rumors: [Rumor] = []
         for range in request.ranges {
             for sequence in range.first...range.last {
@@ -689,16 +680,18 @@ public struct NodeCore<Signer: MessageSigner, Suite: CryptoSuite>: Sendable {
             }
         }
         guard !rumors.isEmpty else { return [] }
-        return [(peer, GossipMessage.repair(rumors).frame, true)]
+        return [Outgoing(to: peer, GossipMessage.repair(rumors).frame)]
     }
 
     /// Packs frames for the same address and transport into as few envelopes as fit (piggybacking),
     /// in order, and seals them.
-    private mutating func pack(_ sends: [(String, Frame, Bool)], now: Instant) -> [Effect] {
+    private mutating func pack(_ sends: [Outgoing], now: Instant) -> [Effect] {
         var effects: [Effect] = []
         var batches: [(address: String, reliable: Bool, frames: [Frame], bytes: Int)] = []
         let capacity = link.datagramFrameCapacity
-        for (address, frame, reliable) in sends where !address.isEmpty {
+        for send in sends where !send.address.isEmpty {
+            let (address, frame) = (send.address, send.frame)
+            let reliable = Transport.of(frame, datagramCapacity: capacity) == .stream
             if let index = batches.lastIndex(where: { $0.address == address && $0.reliable == reliable }),
                 reliable || batches[index].bytes + frame.encodedLength <= capacity
             {
